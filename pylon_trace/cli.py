@@ -1,0 +1,54 @@
+"""`pylon-trace` command line: one subcommand per module, imported lazily.
+
+Each subcommand module provides ``add_arguments(parser)`` and ``run(args) -> int``.
+Bad input is raised as :class:`CliError` and shown as one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from pylon_trace import __version__
+from pylon_trace.errors import CliError
+
+# name -> (module, one-line help). Keep in the order a newcomer meets them.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("pylon_trace.serve_command", "serve a PasteDeploy app on Paste's server, tracing"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own usage errors: same one-line form
+        raise CliError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pylon-trace", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"pylon-trace {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        module = importlib.import_module(module_name)
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(sub_parser)
+        sub_parser.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args._module.run(args) or 0)
+    except CliError as exc:
+        print(f"pylon-trace: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

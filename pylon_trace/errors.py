@@ -1,0 +1,7 @@
+"""The one error type the command line turns into a one-line message."""
+
+
+class CliError(Exception):
+    """Bad input from the user: printed as one line on stderr, exit status 2."""
+
+    exit_code = 2

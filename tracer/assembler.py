@@ -1,0 +1,163 @@
+"""The assembler: a background thread that drains the recorder, cuts each thread's events
+into windows, joins the accept thread's part of a connection with the worker's, and hands
+finished documents to the writer. Nothing here runs on a request's thread."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from typing import Any
+
+from tracer import markers as M
+from tracer.document import DocumentBuilder
+from tracer.names import NameTable
+from tracer.thread_stream import Part, ThreadStream
+
+log = logging.getLogger("pylon_trace")
+
+DRAIN_INTERVAL = 0.05
+# A part still waiting for its other half after this long is built (or dropped) alone.
+ORPHAN_SECONDS = 30.0
+# An accepted connection that never sends a request leaves only its accept part.
+IDLE_CONNECTION_SECONDS = 300.0
+
+
+class Assembler:
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.names = NameTable()
+        self.streams: dict[int, ThreadStream] = {}
+        self.builder = DocumentBuilder(self.names, session.source, session.recorder_name,
+                                       session.redact, session.wall_at_zero)
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.pending_accept: dict[int, tuple[float, Part]] = {}
+        self.pending_worker: dict[int, tuple[float, Part]] = {}
+        self.startup_facts: dict[str, Any] | None = None
+        self.built = 0
+        self.orphaned = 0
+        self.failed = 0
+        self.listeners: list[Any] = []
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="pylon-trace-assembler",
+                                        daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        else:
+            self.process()
+        self._flush_orphans(force=True)
+
+    def stats(self) -> dict[str, int]:
+        return {"built": self.built, "orphaned": self.orphaned, "build_failed": self.failed}
+
+    def _run(self) -> None:
+        sys.setprofile(None)
+        while True:
+            self._wake.wait(DRAIN_INTERVAL)
+            self._wake.clear()
+            self.process()
+            if self._stopping:
+                self.process()
+                return
+
+    def process(self) -> None:
+        """Drain, cut and build what is complete. Never raises."""
+        with self._lock:
+            try:
+                parts: list[Part] = []
+                for ident, events in self.session.recorder.drain():
+                    stream = self.streams.get(ident)
+                    if stream is None:
+                        stream = self.streams[ident] = ThreadStream(
+                            ident, self.names, self.session.max_events)
+                    stream.feed(events, parts)
+                for part in parts:
+                    self._on_part(part)
+                self._flush_orphans()
+                self._forget_dead_threads()
+            except Exception:
+                self.failed += 1
+                if self.failed == 1:
+                    log.exception("pylon-trace: building traces failed; continuing")
+
+    def _on_part(self, part: Part) -> None:
+        if part.kind == "accept":
+            conn = _payload(part, M.QUEUED)
+            if conn in self.pending_worker:
+                self._emit_request(self.pending_worker.pop(conn)[1], part)
+            else:
+                self.pending_accept[conn] = (time.monotonic(), part)
+        elif part.kind == "worker":
+            request = _payload(part, M.REQUEST)
+            if request is None:
+                return  # a connection that closed without sending a request
+            conn, index, _trace_id = request
+            if index == 0 and conn in self.pending_accept:
+                self._emit_request(part, self.pending_accept.pop(conn)[1])
+            elif index == 0:
+                self.pending_worker[conn] = (time.monotonic(), part)
+            else:
+                self._emit_request(part, None)
+        elif part.kind == "standalone":
+            self._emit_request(part, None)
+        elif part.kind == "startup":
+            facts = _payload(part, M.STARTUP_END) or {}
+            doc = self.builder.startup(part, facts)
+            self._deliver(doc, "startup.json")
+
+    def _emit_request(self, worker: Part, accept: Part | None) -> None:
+        try:
+            doc = self.builder.request(worker, accept)
+        except Exception:
+            self.failed += 1
+            if self.failed == 1:
+                log.exception("pylon-trace: could not build a trace; continuing")
+            return
+        self._deliver(doc, f"{doc['trace_id']}.json")
+
+    def _deliver(self, doc: dict[str, Any], name: str) -> None:
+        self.built += 1
+        self.session.writer.submit(doc, name)
+        for listener in self.listeners:
+            try:
+                listener(doc)
+            except Exception:
+                log.exception("pylon-trace: a trace listener failed")
+
+    def _flush_orphans(self, force: bool = False) -> None:
+        now = time.monotonic()
+        for conn, (since, part) in list(self.pending_worker.items()):
+            if force or now - since > ORPHAN_SECONDS:
+                del self.pending_worker[conn]
+                self.orphaned += 1
+                self._emit_request(part, None)
+        for conn, (since, _part) in list(self.pending_accept.items()):
+            if force or now - since > IDLE_CONNECTION_SECONDS:
+                del self.pending_accept[conn]
+
+    def _forget_dead_threads(self) -> None:
+        alive = {t.ident for t in threading.enumerate()}
+        for ident in list(self.streams):
+            if ident not in alive:
+                del self.streams[ident]
+
+
+def _payload(part: Part, name: str) -> Any:
+    for _t, mark, payload in part.marks:
+        if mark == name:
+            return payload
+    return None

@@ -1,0 +1,119 @@
+"""A tracing session: the recorder, the assembler that turns events into traces, and the
+writer that saves them. One per process is active at a time."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+from tracer.assembler import Assembler
+from tracer.layers import instrument
+from tracer.pyrecorder import PyRecorder
+from tracer.recorder import Recorder, make_recorder
+from tracer.writer import TraceWriter
+
+log = logging.getLogger("pylon_trace")
+
+_shared_lock = threading.Lock()
+_shared: TraceSession | None = None
+
+
+class TraceSession:
+    DEFAULT_MAX_EVENTS = 500_000
+
+    def __init__(self, trace_dir: str = "traces", calls: bool = True, redact: bool = True,
+                 max_events: int = DEFAULT_MAX_EVENTS, core: str | None = None,
+                 source: str = "server", queue_size: int = 256) -> None:
+        self.trace_dir = os.path.abspath(trace_dir)
+        self.calls = calls
+        self.redact = redact
+        self.max_events = max_events
+        self.source = source
+        self.recorder: Recorder = make_recorder(core) if calls else PyRecorder()
+        self.recorder_name = self.recorder.name if calls else "none"
+        # The clock pair that turns monotonic event times into wall-clock times.
+        self.wall_at_zero = time.time_ns() - time.perf_counter_ns()
+        self.writer = TraceWriter(self.trace_dir, queue_size=queue_size)
+        self.assembler = Assembler(self)
+        self.layers: list[Any] = []
+        self.active = False
+        self._ids = itertools.count(1)
+        self._id_prefix = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid() % 100000:05d}"
+        self._failures: set[str] = set()
+        self._tls = threading.local()
+
+    # -- life cycle ----------------------------------------------------------------
+    def start(self, install_hooks: bool = True) -> None:
+        """Start the background threads first, so that the hooks never trace them."""
+        self.writer.start()
+        self.assembler.start()
+        if install_hooks and self.calls:
+            self.recorder.install()
+        self.active = True
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Uninstall hooks, build what is complete, and write every pending trace."""
+        if self.calls:
+            try:
+                self.recorder.uninstall()
+            except Exception:
+                pass
+        self.active = False
+        self.assembler.stop(timeout)
+        self.writer.stop(timeout)
+
+    # -- hooks' entry points (must never raise into the application) --------------------
+    def mark(self, name: str, payload: Any = None) -> None:
+        self.recorder.mark(name, payload)
+
+    def new_trace_id(self) -> str:
+        return f"{self._id_prefix}-{next(self._ids):06d}"
+
+    def instrument(self, app: Any) -> tuple[Any, list[Any]]:
+        probed, layers = instrument(app, self.recorder.mark)
+        self.layers = layers
+        return probed, layers
+
+    def hook_failed(self, where: str) -> None:
+        if where not in self._failures:
+            self._failures.add(where)
+            log.exception("pylon-trace: %s failed; the request is served untraced", where)
+
+    def begin_standalone(self, record: Any) -> None:
+        attached = False
+        if self.calls and threading.current_thread() is not None:
+            import sys
+
+            if sys.getprofile() is None:
+                self.recorder.attach_current_thread()
+                attached = True
+        self._tls.attached = attached
+
+    def end_standalone(self, record: Any) -> None:
+        if getattr(self._tls, "attached", False):
+            self.recorder.detach_current_thread()
+            self._tls.attached = False
+        self.assembler.wake()
+
+    def stats(self) -> dict[str, int]:
+        return {**self.assembler.stats(), **self.writer.stats()}
+
+
+def shared_session(**options: Any) -> TraceSession:
+    """The process's active session, or a new standalone one for a tracing filter."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or not _shared.active:
+            _shared = TraceSession(source="middleware", **options)
+            _shared.start(install_hooks=False)
+        return _shared
+
+
+def set_shared_session(session: TraceSession | None) -> None:
+    global _shared
+    with _shared_lock:
+        _shared = session

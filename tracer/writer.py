@@ -1,0 +1,102 @@
+"""Saving trace documents: atomically, privately, off the request's path.
+
+A bounded queue feeds one writer thread. A full queue drops the trace, counts it and
+says so once in the log: a trace is never lost silently. Files are written to a
+temporary name and renamed, so a reader never sees half a trace; they are readable by
+their owner only (0600) in a directory only the owner can list (0700).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import sys
+import tempfile
+import threading
+from typing import Any
+
+log = logging.getLogger("pylon_trace")
+
+_STOP = object()
+
+
+class TraceWriter:
+    def __init__(self, directory: str, queue_size: int = 256) -> None:
+        self.directory = directory
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self._thread: threading.Thread | None = None
+        self.written = 0
+        self.dropped = 0
+        self.failed = 0
+        self.last_written: str | None = None
+        self._warned: set[str] = set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="pylon-trace-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, doc: dict[str, Any], name: str) -> None:
+        try:
+            self._queue.put_nowait((doc, name))
+        except queue.Full:
+            self.dropped += 1
+            self._warn_once("queue", "pylon-trace: trace writer is behind; dropping traces "
+                            "(count in stats: dropped)")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+        self._thread = None
+
+    def stats(self) -> dict[str, int]:
+        return {"written": self.written, "dropped": self.dropped, "write_failed": self.failed}
+
+    def _run(self) -> None:
+        sys.setprofile(None)
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            doc, name = item
+            try:
+                self.write_now(doc, name)
+            except Exception:
+                self.failed += 1
+                self._warn_once("bug", "pylon-trace: could not serialise a trace")
+
+    def write_now(self, doc: dict[str, Any], name: str) -> str | None:
+        """Write one document; on failure log once per kind of failure, never raise OSError."""
+        try:
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            path = os.path.join(self.directory, name)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                os.chmod(tmp, 0o600)
+                os.replace(tmp, path)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+        except OSError as exc:
+            self.failed += 1
+            self._warn_once(f"os-{exc.errno}", f"pylon-trace: cannot write traces to "
+                            f"{self.directory}: {exc.strerror or exc}; requests are still served")
+            return None
+        self.written += 1
+        self.last_written = path
+        return path
+
+    def _warn_once(self, kind: str, message: str) -> None:
+        if kind not in self._warned:
+            self._warned.add(kind)
+            log.warning(message)
