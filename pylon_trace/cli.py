@@ -16,6 +16,7 @@ from pylon_trace.errors import CliError
 # name -> (module, one-line help). Keep in the order a newcomer meets them.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("pylon_trace.serve_command", "serve a PasteDeploy app on Paste's server, tracing"),
+    "report": ("reports.report_command", "render a saved trace: timeline, tree, diagrams, exports"),
 }
 
 

@@ -86,7 +86,7 @@ def server_context(uri: str, relative_to: str, name: str = "main") -> Any:
 
 
 def _section_name(parser: configparser.RawConfigParser, kind: str, name: str) -> str | None:
-    prefixes = ("server", "app", "application", "composite", "composit", "pipeline",
+    prefixes = ("app", "application", "composite", "composit", "pipeline",
                 "filter-app") if kind == "app" else ("server",)
     for prefix in prefixes:
         section = f"{prefix}:{name}"

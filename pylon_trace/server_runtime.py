@@ -7,6 +7,7 @@ and creating and binding the server.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import sys
 import threading
@@ -81,13 +82,16 @@ def start_server(ini: str, *, session: Any = None, host: str | None = None,
     mark(M.STARTUP_STEP, "command")
     uri, here = config_uri(ini)
 
+    # What the config resolves to, for the startup document; not part of the app's startup.
+    with session.paused() if session is not None else contextlib.nullcontext():
+        server_facts = describe("server", uri, here)
+        context = server_context(uri, here)
+        app_facts = describe("app", uri, here)
+
     mark(M.STARTUP_STEP, "load-server")
-    server_facts = describe("server", uri, here)
     load_server(uri, here)  # as ServeCommand does; the runner it returns is replaced below
-    context = server_context(uri, here)
 
     mark(M.STARTUP_STEP, "load-app")
-    app_facts = describe("app", uri, here)
     app = load_app(uri, here)
 
     mark(M.STARTUP_STEP, "server-start")

@@ -18,6 +18,10 @@ from tracer.thread_stream import Part, ThreadStream
 log = logging.getLogger("pylon_trace")
 
 DRAIN_INTERVAL = 0.05
+# Building traces is Python work that competes with requests for the GIL: wait for a
+# quiet moment (at most this long), and give the GIL back between chunks of events.
+MAX_DEFER = 0.25
+CHUNK_EVENTS = 2000
 # A part still waiting for its other half after this long is built (or dropped) alone.
 ORPHAN_SECONDS = 30.0
 # An accepted connection that never sends a request leaves only its accept part.
@@ -69,6 +73,10 @@ class Assembler:
         while True:
             self._wake.wait(DRAIN_INTERVAL)
             self._wake.clear()
+            deadline = time.monotonic() + MAX_DEFER
+            while (not self._stopping and self.session.requests_in_flight() > 0
+                   and time.monotonic() < deadline):
+                time.sleep(0.002)
             self.process()
             if self._stopping:
                 self.process()
@@ -84,7 +92,9 @@ class Assembler:
                     if stream is None:
                         stream = self.streams[ident] = ThreadStream(
                             ident, self.names, self.session.max_events)
-                    stream.feed(events, parts)
+                    for begin in range(0, len(events), CHUNK_EVENTS):
+                        stream.feed(events[begin:begin + CHUNK_EVENTS], parts)
+                        time.sleep(0)
                 for part in parts:
                     self._on_part(part)
                 self._flush_orphans()

@@ -95,7 +95,12 @@ def _probe(obj: Any, depth: int, layers: list[LayerInfo], seen: set[int],
     for name in INNER_ATTRIBUTES:
         inner = attributes.get(name)
         if _is_wsgi_callable(inner):
-            setattr(obj, name, _probe(inner, depth + 1, layers, seen, mark, main_chain))
+            probe = _probe(inner, depth + 1, layers, seen, mark, main_chain)
+            # Beaker keeps the same app as both ``app`` and ``wrap_app`` and calls the
+            # latter: every reference to the inner application must lead to the probe.
+            for other, value in list(attributes.items()):
+                if value is inner and (other in INNER_ATTRIBUTES or other == name):
+                    setattr(obj, other, probe)
             has_inner = True
             break
     if not has_inner:

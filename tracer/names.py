@@ -9,7 +9,15 @@ from typing import Any
 from tracer.passthrough import PASS_THROUGH_CODES
 
 _TRACER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-VISIBLE, PASS_THROUGH, OPAQUE = 0, 1, 2
+VISIBLE, PASS_THROUGH, OPAQUE, COLLAPSED = 0, 1, 2, 3
+
+# Library internals shown as one span each, their insides hidden: an import runs a whole
+# module, a regex compile hundreds of parser calls; neither says anything about WSGI.
+COLLAPSED_CODE = {
+    ("<frozen importlib._bootstrap>", "_find_and_load"),
+    ("<frozen importlib._bootstrap>", "_handle_fromlist"),
+    ("re/__init__.py", "_compile"),
+}
 
 
 class NameTable:
@@ -27,7 +35,7 @@ class NameTable:
         if hit is None:
             filename = getattr(code, "co_filename", "")
             if not filename.startswith(_TRACER_DIR):
-                hit = VISIBLE
+                hit = COLLAPSED if _collapsed(filename, code.co_name) else VISIBLE
             elif code in PASS_THROUGH_CODES:
                 hit = PASS_THROUGH
             else:
@@ -86,6 +94,13 @@ class NameTable:
                 self._modules_by_file.setdefault(path, name)
                 if path.endswith((".pyc", ".pyo")):
                     self._modules_by_file.setdefault(path[:-1], name)
+
+
+def _collapsed(filename: str, name: str) -> bool:
+    for suffix, code_name in COLLAPSED_CODE:
+        if name == code_name and filename.endswith(suffix):
+            return True
+    return False
 
 
 def _guess_module(filename: str) -> str:

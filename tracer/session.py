@@ -3,11 +3,13 @@ writer that saves them. One per process is active at a time."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from tracer.assembler import Assembler
@@ -44,6 +46,8 @@ class TraceSession:
         self._ids = itertools.count(1)
         self._id_prefix = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid() % 100000:05d}"
         self._failures: set[str] = set()
+        self._in_flight = 0
+        self._in_flight_lock = threading.Lock()
         self._tls = threading.local()
 
     # -- life cycle ----------------------------------------------------------------
@@ -70,6 +74,17 @@ class TraceSession:
     def mark(self, name: str, payload: Any = None) -> None:
         self.recorder.mark(name, payload)
 
+    def request_started(self) -> None:
+        with self._in_flight_lock:
+            self._in_flight += 1
+
+    def request_finished(self) -> None:
+        with self._in_flight_lock:
+            self._in_flight = max(0, self._in_flight - 1)
+
+    def requests_in_flight(self) -> int:
+        return self._in_flight
+
     def new_trace_id(self) -> str:
         return f"{self._id_prefix}-{next(self._ids):06d}"
 
@@ -77,6 +92,18 @@ class TraceSession:
         probed, layers = instrument(app, self.recorder.mark)
         self.layers = layers
         return probed, layers
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Do the tool's own work on this thread (reading config facts) unrecorded."""
+        if not self.calls:
+            yield
+            return
+        self.recorder.detach_current_thread()
+        try:
+            yield
+        finally:
+            self.recorder.attach_current_thread()
 
     def hook_failed(self, where: str) -> None:
         if where not in self._failures:
@@ -92,8 +119,10 @@ class TraceSession:
                 self.recorder.attach_current_thread()
                 attached = True
         self._tls.attached = attached
+        self.request_started()
 
     def end_standalone(self, record: Any) -> None:
+        self.request_finished()
         if getattr(self._tls, "attached", False):
             self.recorder.detach_current_thread()
             self._tls.attached = False

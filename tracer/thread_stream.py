@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracer import markers as M
-from tracer.names import OPAQUE, VISIBLE, NameTable
+from tracer.names import COLLAPSED, OPAQUE, VISIBLE, NameTable
 
 # Span tuple fields, kept flat because thousands are made per request.
 SID, PARENT, KEY, KIND, START, END, LAYER, CLIPPED = range(8)
@@ -80,16 +80,20 @@ class ThreadStream:
             keep = self.window_start is not None
             if keep:
                 self.events += 1
-                if self.events > self.max_events:
-                    self.truncated = True
-                    keep = False
             if event == "call":
                 top = stack[-1] if stack else None
                 parent = top[_E_CHILD_PARENT] if top is not None else None
-                if top is not None and top[_E_KIND] == "opaque":
+                if top is not None and top[_E_KIND] in _HIDES_CHILDREN:
                     stack.append([parent, None, obj, t, "opaque", None, parent])
                     continue
                 seen = visibility(obj)
+                if seen == COLLAPSED:
+                    sid = self.next_id
+                    self.next_id += 1
+                    stack.append([sid, sid, obj, t, "collapsed", None, parent])
+                    if keep:
+                        self.python_calls += 1
+                    continue
                 if seen != VISIBLE:
                     kind = "opaque" if seen == OPAQUE else "hidden"
                     stack.append([parent, None, obj, t, kind, None, parent])
@@ -107,7 +111,8 @@ class ThreadStream:
                 self._pop_python(obj, t, keep)
             elif event == "c_call":
                 top = stack[-1] if stack else None
-                if top is not None and top[_E_SID] is None and top[_E_KIND] != "c_call":
+                if top is not None and (top[_E_SID] is None and top[_E_KIND] != "c_call"
+                                        or top[_E_KIND] == "collapsed"):
                     # A C call made by our own hook code is our overhead, not the app's.
                     stack.append([top[_E_CHILD_PARENT], None, obj, t, "c_call", None, None])
                     continue
@@ -138,7 +143,10 @@ class ThreadStream:
             return
         if t <= self.window_start:
             return
-        self.done.append((sid, entry[_E_PARENT], entry[_E_KEY], entry[_E_KIND],
+        if len(self.done) >= self.max_events:
+            self.truncated = True
+            return
+        self.done.append((sid, entry[_E_PARENT], entry[_E_KEY], _span_kind(entry[_E_KIND]),
                           entry[_E_START], t, entry[_E_LAYER], False))
 
     # -- windows -----------------------------------------------------------------
@@ -171,7 +179,7 @@ class ThreadStream:
             if sid is None:
                 continue
             begin = entry[_E_START]
-            spans.append((sid, entry[_E_PARENT], entry[_E_KEY], entry[_E_KIND],
+            spans.append((sid, entry[_E_PARENT], entry[_E_KEY], _span_kind(entry[_E_KIND]),
                           max(begin, start), t, entry[_E_LAYER], True))
         part = Part(kind, self.ident, start, t, spans, self.marks, self.truncated,
                     self.events, self.python_calls, self.c_calls)
@@ -218,6 +226,13 @@ class ThreadStream:
         elif name == M.STARTUP_END:
             out.append(self._cut("startup", t))
             self._close_window()
+
+
+_HIDES_CHILDREN = ("opaque", "collapsed")
+
+
+def _span_kind(entry_kind: str) -> str:
+    return "call" if entry_kind == "collapsed" else entry_kind
 
 
 def _standalone(record: Any) -> bool:

@@ -45,5 +45,7 @@ def make_plain_app(global_conf: dict, **local_conf: str) -> Callable:
     return HeaderLayer(hello_app)
 
 
-def make_header_filter(app: Callable, global_conf: dict, **local_conf: str) -> Callable:
-    return HeaderLayer(app, local_conf.get("name", "filter"))
+def make_header_filter(global_conf: dict, **local_conf: str) -> Callable:
+    """A ``paste.filter_factory`` (what ``call:`` means for a filter section)."""
+    name = local_conf.get("name", "filter")
+    return lambda app: HeaderLayer(app, name)
