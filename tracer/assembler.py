@@ -20,8 +20,8 @@ log = logging.getLogger("pylon_trace")
 DRAIN_INTERVAL = 0.05
 # Building traces is Python work that competes with requests for the GIL: wait for a
 # quiet moment (at most this long), and give the GIL back between chunks of events.
-MAX_DEFER = 0.25
-CHUNK_EVENTS = 2000
+MAX_DEFER = 1.0
+CHUNK_EVENTS = 500
 # A part still waiting for its other half after this long is built (or dropped) alone.
 ORPHAN_SECONDS = 30.0
 # An accepted connection that never sends a request leaves only its accept part.
@@ -37,6 +37,7 @@ class Assembler:
                                        session.redact, session.wall_at_zero)
         self._wake = threading.Event()
         self._stopping = False
+        self._deadline = 0.0
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.pending_accept: dict[int, tuple[float, Part]] = {}
@@ -73,14 +74,19 @@ class Assembler:
         while True:
             self._wake.wait(DRAIN_INTERVAL)
             self._wake.clear()
-            deadline = time.monotonic() + MAX_DEFER
-            while (not self._stopping and self.session.requests_in_flight() > 0
-                   and time.monotonic() < deadline):
-                time.sleep(0.002)
+            self._deadline = time.monotonic() + MAX_DEFER
+            self._wait_for_quiet()
             self.process()
             if self._stopping:
                 self.process()
                 return
+
+    def _wait_for_quiet(self) -> None:
+        """Yield the GIL; while requests run, keep out of their way until the deadline."""
+        time.sleep(0)
+        while (not self._stopping and self.session.requests_in_flight() > 0
+               and time.monotonic() < self._deadline):
+            time.sleep(0.001)
 
     def process(self) -> None:
         """Drain, cut and build what is complete. Never raises."""
@@ -94,7 +100,7 @@ class Assembler:
                             ident, self.names, self.session.max_events)
                     for begin in range(0, len(events), CHUNK_EVENTS):
                         stream.feed(events[begin:begin + CHUNK_EVENTS], parts)
-                        time.sleep(0)
+                        self._wait_for_quiet()
                 for part in parts:
                     self._on_part(part)
                 self._flush_orphans()
@@ -130,6 +136,7 @@ class Assembler:
             self._deliver(doc, "startup.json")
 
     def _emit_request(self, worker: Part, accept: Part | None) -> None:
+        self._wait_for_quiet()
         try:
             doc = self.builder.request(worker, accept)
         except Exception:

@@ -7,6 +7,7 @@ import contextlib
 import itertools
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ from tracer.recorder import Recorder, make_recorder
 from tracer.writer import TraceWriter
 
 log = logging.getLogger("pylon_trace")
+
+SWITCH_INTERVAL = 0.0005
 
 _shared_lock = threading.Lock()
 _shared: TraceSession | None = None
@@ -39,7 +42,8 @@ class TraceSession:
         self.recorder_name = self.recorder.name if calls else "none"
         # The clock pair that turns monotonic event times into wall-clock times.
         self.wall_at_zero = time.time_ns() - time.perf_counter_ns()
-        self.writer = TraceWriter(self.trace_dir, queue_size=queue_size)
+        self.writer = TraceWriter(self.trace_dir, queue_size=queue_size,
+                                  busy=self.requests_in_flight)
         self.assembler = Assembler(self)
         self.layers: list[Any] = []
         self.active = False
@@ -53,6 +57,11 @@ class TraceSession:
     # -- life cycle ----------------------------------------------------------------
     def start(self, install_hooks: bool = True) -> None:
         """Start the background threads first, so that the hooks never trace them."""
+        # Building and writing traces runs on background threads; a request thread that
+        # wants the GIL back then waits up to one switch interval (5 ms by default).
+        # Half a millisecond keeps that wait out of the timings being measured.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
         self.writer.start()
         self.assembler.start()
         if install_hooks and self.calls:
@@ -69,6 +78,7 @@ class TraceSession:
         self.active = False
         self.assembler.stop(timeout)
         self.writer.stop(timeout)
+        sys.setswitchinterval(getattr(self, "_switch_interval", sys.getswitchinterval()))
 
     # -- hooks' entry points (must never raise into the application) --------------------
     def mark(self, name: str, payload: Any = None) -> None:

@@ -15,6 +15,8 @@ import queue
 import sys
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger("pylon_trace")
@@ -23,8 +25,14 @@ _STOP = object()
 
 
 class TraceWriter:
-    def __init__(self, directory: str, queue_size: int = 256) -> None:
+    # json.dumps holds the GIL for the whole document: wait (this long at most) until no
+    # request is running, so that serialising never stalls one.
+    MAX_DEFER = 1.0
+
+    def __init__(self, directory: str, queue_size: int = 256,
+                 busy: Callable[[], int] | None = None) -> None:
         self.directory = directory
+        self._busy = busy
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self._thread: threading.Thread | None = None
         self.written = 0
@@ -62,6 +70,10 @@ class TraceWriter:
             if item is _STOP:
                 return
             doc, name = item
+            if self._busy is not None:
+                deadline = time.monotonic() + self.MAX_DEFER
+                while self._busy() and time.monotonic() < deadline:
+                    time.sleep(0.001)
             try:
                 self.write_now(doc, name)
             except Exception:

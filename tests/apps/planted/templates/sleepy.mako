@@ -1,0 +1,1 @@
+<% nap(seconds) %>slept in the template
