@@ -175,6 +175,21 @@ tsc_usable(void)
 /* One thread's buffer. It is also the profile hook's `obj` argument, so the hook reaches
  * its buffer without any lookup (the C twin of pyrecorder's per-thread closure). */
 
+/* C methods called on an instance reach the hook as a bound method that CPython makes for
+ * that one call (list.append, dict.get, str.join ...: a third of a request's events).
+ * Keeping each alive until the next drain costs ~70 bytes per call and a good part of
+ * the hook's time (fresh allocations, more work for the garbage collector). Within one
+ * drain window, a thread's later calls of the same method on the same type are recorded
+ * with the first such bound method instead: it names the same function, owner type and
+ * module, which is all a trace uses. The cache is emptied at every drain, so it keeps
+ * nothing alive longer than the events themselves do. */
+#define CFUNC_SLOTS 128
+typedef struct {
+    const PyMethodDef *ml;
+    PyTypeObject *type;
+    PyObject *rep;           /* strong reference */
+} cfunc_slot_t;
+
 typedef struct {
     PyObject_HEAD
     uint64_t owner;          /* serial of the Recorder that made it */
@@ -183,6 +198,7 @@ typedef struct {
     chunk_t *tail;
     Py_ssize_t pending;      /* events buffered, not yet drained */
     Py_ssize_t dropped;      /* events lost because a chunk could not be allocated */
+    cfunc_slot_t cfuncs[CFUNC_SLOTS];
 } ThreadBuffer;
 
 static PyTypeObject ThreadBuffer_Type;
@@ -207,6 +223,9 @@ ThreadBuffer_dealloc(ThreadBuffer *self)
     self->head = self->tail = NULL;
     self->pending = 0;
     free_chain(chain);
+    for (int i = 0; i < CFUNC_SLOTS; i++) {
+        Py_CLEAR(self->cfuncs[i].rep);
+    }
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -247,6 +266,30 @@ static PyTypeObject ThreadBuffer_Type = {
     .tp_doc = "One thread's event buffer (internal).",
 };
 
+/* A new reference to what the event records for the C function `arg` (see CFUNC_SLOTS). */
+static inline PyObject *
+recorded_cfunc(ThreadBuffer *b, PyObject *arg)
+{
+    if (PyCFunction_Check(arg)) {
+        PyCFunctionObject *f = (PyCFunctionObject *)arg;
+        PyObject *self = f->m_self;
+        /* Functions of modules and classes are long-lived objects already. */
+        if (self != NULL && !PyModule_Check(self) && !PyType_Check(self)) {
+            PyTypeObject *type = Py_TYPE(self);
+            uintptr_t h = ((uintptr_t)f->m_ml >> 4) ^ ((uintptr_t)type >> 6);
+            cfunc_slot_t *slot = &b->cfuncs[h & (CFUNC_SLOTS - 1)];
+            if (slot->ml == f->m_ml && slot->type == type) {
+                return Py_NewRef(slot->rep);
+            }
+            /* The slot's previous holder is still referenced by its own events. */
+            Py_XSETREF(slot->rep, Py_NewRef(arg));
+            slot->ml = f->m_ml;
+            slot->type = type;
+        }
+    }
+    return Py_NewRef(arg);
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* The profile hook: as cheap as it can be, it decides nothing. */
 
@@ -267,15 +310,15 @@ profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         break;
     case PyTrace_C_CALL:
         kind = EV_C_CALL;
-        o = Py_NewRef(arg);
+        o = recorded_cfunc(b, arg);
         break;
     case PyTrace_C_RETURN:
         kind = EV_C_RETURN;
-        o = Py_NewRef(arg);
+        o = recorded_cfunc(b, arg);
         break;
     case PyTrace_C_EXCEPTION:
         kind = EV_C_EXCEPTION;
-        o = Py_NewRef(arg);
+        o = recorded_cfunc(b, arg);
         break;
     default:
         return 0;
@@ -368,6 +411,7 @@ buffer_for_current_thread(Recorder *self)
             b->head = b->tail = NULL;
             b->pending = 0;
             b->dropped = 0;
+            memset(b->cfuncs, 0, sizeof(b->cfuncs));
             int failed = PyDict_SetItem(self->buffers, key, (PyObject *)b);
             Py_DECREF(b);   /* the registry keeps it */
             if (failed) {
@@ -438,7 +482,7 @@ Recorder_bootstrap(Recorder *self, PyObject *const *args, Py_ssize_t nargs)
         }
     }
     else if (kind >= 0) {
-        buffer_append(b, raw_stamp(), kind, Py_NewRef(arg));
+        buffer_append(b, raw_stamp(), kind, recorded_cfunc(b, arg));
     }
     Py_RETURN_NONE;
 }
@@ -548,10 +592,24 @@ Recorder_drain(Recorder *self, PyObject *Py_UNUSED(ignored))
         Py_DECREF(snapshot);
         return PyErr_NoMemory();
     }
+    /* The C-method caches' references are released once the cut is made (releasing may
+     * run Python code); without room to note them, the caches simply stay. */
+    PyObject **released = PyMem_Malloc((n ? n : 1) * CFUNC_SLOTS * sizeof(PyObject *));
+    Py_ssize_t nreleased = 0;
     /* Detach every chain with no Python code in between: a consistent cut. */
     Py_ssize_t ntaken = 0;
     for (Py_ssize_t k = 0; k < n; k++) {
         ThreadBuffer *b = (ThreadBuffer *)PyList_GET_ITEM(snapshot, k);
+        if (released != NULL) {
+            for (int i = 0; i < CFUNC_SLOTS; i++) {
+                if (b->cfuncs[i].rep != NULL) {
+                    released[nreleased++] = b->cfuncs[i].rep;
+                    b->cfuncs[i].rep = NULL;
+                    b->cfuncs[i].ml = NULL;
+                    b->cfuncs[i].type = NULL;
+                }
+            }
+        }
         if (b->pending == 0) {
             continue;
         }
@@ -586,6 +644,10 @@ Recorder_drain(Recorder *self, PyObject *Py_UNUSED(ignored))
         free_chain(taken[k].chain);
     }
     PyMem_Free(taken);
+    for (Py_ssize_t i = 0; i < nreleased; i++) {
+        Py_DECREF(released[i]);
+    }
+    PyMem_Free(released);
     if (result == NULL) {
         Py_DECREF(snapshot);
         return NULL;

@@ -47,6 +47,7 @@ class Assembler:
         self.orphaned = 0
         self.failed = 0
         self.listeners: list[Any] = []
+        self.backlog = 0  # events drained and not fed yet
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="pylon-trace-assembler",
@@ -93,14 +94,19 @@ class Assembler:
         with self._lock:
             try:
                 parts: list[Part] = []
-                for ident, events in self.session.recorder.drain():
+                drained = self.session.recorder.drain()
+                self.backlog = sum(len(events) for _, events in drained)
+                for ident, events in drained:
                     stream = self.streams.get(ident)
                     if stream is None:
                         stream = self.streams[ident] = ThreadStream(
                             ident, self.names, self.session.max_events)
                     for begin in range(0, len(events), CHUNK_EVENTS):
-                        stream.feed(events[begin:begin + CHUNK_EVENTS], parts)
+                        chunk = events[begin:begin + CHUNK_EVENTS]
+                        stream.feed(chunk, parts)
+                        self.backlog -= len(chunk)
                         self._wait_for_quiet()
+                self.backlog = 0
                 for part in parts:
                     self._on_part(part)
                 self._flush_orphans()
@@ -121,7 +127,7 @@ class Assembler:
             request = _payload(part, M.REQUEST)
             if request is None:
                 return  # a connection that closed without sending a request
-            conn, index, _trace_id = request
+            conn, index = request[0], request[1]
             if index == 0 and conn in self.pending_accept:
                 self._emit_request(part, self.pending_accept.pop(conn)[1])
             elif index == 0:

@@ -40,7 +40,8 @@ class DocumentBuilder:
         for t, name, payload in marks:
             first.setdefault(name, (t, payload))
         record: RequestRecord | None = first.get(M.APP_CALL, (0, None))[1]
-        conn_id, index, trace_id = first.get(M.REQUEST, (0, (None, 0, None)))[1]
+        conn_id, index, trace_id, *rest = first.get(M.REQUEST, (0, (None, 0, None)))[1]
+        calls_paused = bool(rest and rest[0])
         if trace_id is None and record is not None:
             trace_id = record.trace_id
         start = accept.start if accept is not None else worker.start
@@ -75,7 +76,7 @@ class DocumentBuilder:
         request, response = self._request_response(record, wire, redactor)
         visit_index = {id(v): i for i, v in enumerate(visits)}
         doc_spans, span_for_visit = self._spans(spans, runs, start, threads, visit_index)
-        if self.recorder == "none" or not doc_spans:
+        if self.recorder == "none" or not doc_spans or calls_paused:
             doc_spans += self._synthetic_spans(runs, visits, visit_times, start, threads,
                                                worker.thread, span_for_visit, len(doc_spans))
         layers = self._layers(visits, visit_times, start, span_for_visit, redactor)
@@ -95,7 +96,7 @@ class DocumentBuilder:
             "trace_id": trace_id or f"unnamed-{start}",
             "kind": "request",
             "source": "middleware" if worker.kind == "standalone" else self.source,
-            "recorder": self.recorder,
+            "recorder": "none" if calls_paused else self.recorder,
             "started_at": _iso(self.wall_at_zero + start),
             "duration_ns": end - start,
             "request": request,
@@ -116,7 +117,10 @@ class DocumentBuilder:
                       "python_calls": python_calls, "c_calls": c_calls,
                       "spans": len(doc_spans)},
         }
-        return redactor.scrub(doc)
+        # Only request-derived parts can hold a secret; span names and files come from code.
+        for key in ("request", "response", "layers", "exceptions"):
+            doc[key] = redactor.scrub(doc[key])
+        return doc
 
     # -- startup -------------------------------------------------------------------
     def startup(self, part: Part, facts: dict[str, Any]) -> dict[str, Any]:
@@ -185,22 +189,9 @@ class DocumentBuilder:
     def _spans(self, spans: list[tuple], runs: list, start: int, threads: _Threads,
                visit_index: dict[int, int]) -> tuple[list[dict[str, Any]], dict[int, int]]:
         lookup = StageLookup(runs)
-        by_key = {(s[-1], s[SID]): s for s in spans}
-        depth_cache: dict[tuple, int] = {}
-
-        def depth(key: tuple) -> int:
-            chain = []
-            while key in by_key and key not in depth_cache:
-                chain.append(key)
-                parent = by_key[key][PARENT]
-                key = (key[0], parent)
-            base = depth_cache.get(key, -1)
-            for k in reversed(chain):
-                base += 1
-                depth_cache[k] = base
-            return depth_cache.get(chain[0], 0) if chain else base
-
-        ordered = sorted(spans, key=lambda s: (s[START], depth((s[-1], s[SID]))))
+        # Span ids were handed out as calls began, so on one thread a parent's id is
+        # smaller than its children's: (start, id) puts every parent before its children.
+        ordered = sorted(spans, key=lambda s: (s[START], s[SID]))
         new_id: dict[tuple, int] = {}
         span_for_visit: dict[int, int] = {}
         out = []

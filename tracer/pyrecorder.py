@@ -91,6 +91,10 @@ class PyRecorder:
                         del self._buffers[ident]
         return taken
 
+    def pending(self) -> int:
+        """Events buffered and not drained yet (a backlog measure, read without locking)."""
+        return sum(len(buf) for buf in list(self._buffers.values()))
+
     def stats(self) -> dict[str, int]:
         with self._lock:
             pending = sum(len(b) for b in self._buffers.values())

@@ -51,15 +51,16 @@ class TracingWSGIHandler(WSGIHandler):
         trace_id = session.new_trace_id()
         self._pylon_trace_id = trace_id
         self._pylon_wire: list[bytes] = []
-        session.mark(M.REQUEST, (conn_id, index, trace_id))
         session.request_started()
         _local.index = index + 1
-        try:
-            super().handle_one_request()
-        finally:
-            session.mark(M.REQUEST_END, (conn_id, index, not self.close_connection,
-                                         self._wire_info()))
-            session.request_finished()
+        with session.calls_paused_if_backlogged() as calls_paused:
+            session.mark(M.REQUEST, (conn_id, index, trace_id, calls_paused))
+            try:
+                super().handle_one_request()
+            finally:
+                session.mark(M.REQUEST_END, (conn_id, index, not self.close_connection,
+                                             self._wire_info()))
+                session.request_finished()
 
     @pass_through
     def wsgi_execute(self, environ: dict | None = None) -> None:

@@ -29,6 +29,10 @@ _shared: TraceSession | None = None
 
 class TraceSession:
     DEFAULT_MAX_EVENTS = 500_000
+    # Above this many events recorded but not yet built into traces, new requests are
+    # recorded without their calls (stages and layers only) until the builder catches up:
+    # memory stays bounded when requests arrive faster than traces can be built.
+    MAX_BACKLOG_EVENTS = 1_000_000
 
     def __init__(self, trace_dir: str = "traces", calls: bool = True, redact: bool = True,
                  max_events: int = DEFAULT_MAX_EVENTS, core: str | None = None,
@@ -51,6 +55,7 @@ class TraceSession:
         self._id_prefix = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid() % 100000:05d}"
         self._failures: set[str] = set()
         self._in_flight = 0
+        self.degraded = 0
         self._in_flight_lock = threading.Lock()
         self._tls = threading.local()
 
@@ -94,6 +99,26 @@ class TraceSession:
 
     def requests_in_flight(self) -> int:
         return self._in_flight
+
+    def backlogged(self) -> bool:
+        if not self.calls:
+            return False
+        pending = getattr(self.recorder, "pending", None)
+        backlog = (pending() if pending is not None else 0) + self.assembler.backlog
+        return backlog > self.MAX_BACKLOG_EVENTS
+
+    @contextlib.contextmanager
+    def calls_paused_if_backlogged(self) -> Iterator[bool]:
+        """Yield True (and record no calls on this thread) while the builder is behind."""
+        if not self.backlogged():
+            yield False
+            return
+        self.degraded += 1
+        self.recorder.detach_current_thread()
+        try:
+            yield True
+        finally:
+            self.recorder.attach_current_thread()
 
     def new_trace_id(self) -> str:
         return f"{self._id_prefix}-{next(self._ids):06d}"
@@ -139,7 +164,8 @@ class TraceSession:
         self.assembler.wake()
 
     def stats(self) -> dict[str, int]:
-        return {**self.assembler.stats(), **self.writer.stats()}
+        return {**self.assembler.stats(), **self.writer.stats(),
+                "calls_not_recorded": self.degraded}
 
 
 def shared_session(**options: Any) -> TraceSession:
