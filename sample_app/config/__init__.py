@@ -1,0 +1,1 @@
+"""Application setup: environment, routes and the middleware stack."""

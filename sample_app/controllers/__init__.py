@@ -1,0 +1,1 @@
+"""One controller per module; PylonsApp imports them by routing name."""
