@@ -169,14 +169,24 @@ def test_concurrent_requests_each_get_their_own_trace(serve) -> None:
     assert not errors
     assert len(results) == 200
     assert len({trace_id for _, trace_id in results}) == 200
+    with_calls = 0
     for token, trace_id in results:
         trace = server.trace(trace_id)
         assert trace["request"]["query"] == f"id={token}"
-        names = span_names(trace)
-        assert names.count("sample_app.controllers.main.MainController.page2") == 1
-        assert names.count("socket.socket.accept") == 1
         assert len(trace["layers"]) == 8
         assert len(trace["threads"]) == 2
+        assert stage_names(trace).count("parse") == 1
+        names = span_names(trace)
+        if trace["recorder"] == "none":
+            # the builder fell behind: this request was recorded as stages and layers only
+            inside_app = ("middleware", "app", "controller", "response", "unwind")
+            assert all(s["kind"] in ("stage", "layer") for s in trace["spans"]
+                       if s["stage"] in inside_app)
+            continue
+        with_calls += 1
+        assert names.count("sample_app.controllers.main.MainController.page2") == 1
+        assert names.count("socket.socket.accept") == 1
+    assert with_calls > 0
     files = [p for p in server.trace_dir.iterdir() if p.name != "startup.json"]
     assert len(files) == 200
 
