@@ -15,6 +15,8 @@ from pylon_trace.errors import CliError
 
 # name -> (module, one-line help). Keep in the order a newcomer meets them.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "create": ("scaffold.create_command", "create a new project in the Pylons 1.0 layout"),
+    "controller": ("scaffold.controller_command", "add a controller to the current project"),
     "serve": ("pylon_trace.serve_command", "serve a PasteDeploy app on Paste's server, tracing"),
     "report": ("reports.report_command", "render a saved trace: timeline, tree, diagrams, exports"),
 }
