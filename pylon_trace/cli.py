@@ -1,4 +1,4 @@
-"""`pylon-trace` command line: one subcommand per module, imported lazily.
+"""`pylon-trace` command line: one subcommand per module.
 
 Each subcommand module provides ``add_arguments(parser)`` and ``run(args) -> int``.
 Bad input is raised as :class:`CliError` and shown as one line, never a traceback.
@@ -22,13 +22,17 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+DESCRIPTION = ("See how a request travels through a WSGI stack: serve a PasteDeploy app "
+               "traced, then render its traces.")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's own usage errors: same one-line form
         raise CliError(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="pylon-trace", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="pylon-trace", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"pylon-trace {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True

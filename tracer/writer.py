@@ -1,7 +1,9 @@
 """Saving trace documents: atomically, privately, off the request's path.
 
-A bounded queue feeds one writer thread. A full queue drops the trace, counts it and
-says so once in the log: a trace is never lost silently. Files are written to a
+A bounded queue feeds one writer thread; when it is full the builder waits, so the
+backlog shows up where recording can react to it (see TraceSession.backlogged). Only a
+writer stuck for SUBMIT_TIMEOUT drops traces, counted and logged once: a trace is never
+lost silently. Files are written to a
 temporary name and renamed, so a reader never sees half a trace; they are readable by
 their owner only (0600) in a directory only the owner can list (0700).
 """
@@ -28,6 +30,7 @@ class TraceWriter:
     # json.dumps holds the GIL for the whole document: wait (this long at most) until no
     # request is running, so that serialising never stalls one.
     MAX_DEFER = 1.0
+    DEFER_BELOW_QUEUED = 4
 
     def __init__(self, directory: str, queue_size: int = 256,
                  busy: Callable[[], int] | None = None) -> None:
@@ -45,12 +48,17 @@ class TraceWriter:
         self._thread = threading.Thread(target=self._run, name="pylon-trace-writer", daemon=True)
         self._thread.start()
 
+    # The builder waits this long for room; only a writer stuck this long loses traces.
+    SUBMIT_TIMEOUT = 30.0
+
     def submit(self, doc: dict[str, Any], name: str) -> None:
+        """Queue a document. The caller (the background builder) waits while the queue is
+        full, which holds back the builder and, through its backlog, the recording."""
         try:
-            self._queue.put_nowait((doc, name))
+            self._queue.put((doc, name), timeout=self.SUBMIT_TIMEOUT)
         except queue.Full:
             self.dropped += 1
-            self._warn_once("queue", "pylon-trace: trace writer is behind; dropping traces "
+            self._warn_once("queue", "pylon-trace: trace writer is stuck; dropping traces "
                             "(count in stats: dropped)")
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -72,7 +80,8 @@ class TraceWriter:
             doc, name = item
             if self._busy is not None:
                 deadline = time.monotonic() + self.MAX_DEFER
-                while self._busy() and time.monotonic() < deadline:
+                while (self._busy() and time.monotonic() < deadline
+                       and self._queue.qsize() < self.DEFER_BELOW_QUEUED):
                     time.sleep(0.001)
             try:
                 self.write_now(doc, name)
