@@ -23,6 +23,7 @@ REQUEST_END = "request-end"  # payload (conn_id, index, keep_alive, wire info di
 TASK_END = "task-end"        # payload conn_id: the connection's task returned
 IDLE = "idle"                # the worker asks the queue for its next task
 # the tracing filter on its own, without the server adapter
+ATTACHED = "attached"        # the call hook was just attached here: older frames are unknown
 STANDALONE_END = "standalone-end"  # payload RequestRecord
 # startup
 STARTUP_STEP = "startup-step"  # payload stage name entered (command, load-server, ...)

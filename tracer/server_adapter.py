@@ -53,14 +53,16 @@ class TracingWSGIHandler(WSGIHandler):
         self._pylon_wire: list[bytes] = []
         session.request_started()
         _local.index = index + 1
-        with session.calls_paused_if_backlogged() as calls_paused:
-            session.mark(M.REQUEST, (conn_id, index, trace_id, calls_paused))
-            try:
-                super().handle_one_request()
-            finally:
-                session.mark(M.REQUEST_END, (conn_id, index, not self.close_connection,
-                                             self._wire_info()))
-                session.request_finished()
+        calls_paused = session.pause_calls_if_backlogged()
+        session.mark(M.REQUEST, (conn_id, index, trace_id, calls_paused))
+        try:
+            super().handle_one_request()
+        finally:
+            session.mark(M.REQUEST_END, (conn_id, index, not self.close_connection,
+                                         self._wire_info()))
+            session.request_finished()
+            if calls_paused:
+                session.resume_calls()
 
     @pass_through
     def wsgi_execute(self, environ: dict | None = None) -> None:

@@ -13,9 +13,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from tracer import markers as M
 from tracer.assembler import Assembler
 from tracer.layers import instrument
-from tracer.pyrecorder import PyRecorder
 from tracer.recorder import Recorder, make_recorder
 from tracer.writer import TraceWriter
 
@@ -32,17 +32,19 @@ class TraceSession:
     # Above this many events recorded but not yet built into traces, new requests are
     # recorded without their calls (stages and layers only) until the builder catches up:
     # memory stays bounded when requests arrive faster than traces can be built.
-    MAX_BACKLOG_EVENTS = 1_000_000
+    MAX_BACKLOG_EVENTS = 300_000
 
     def __init__(self, trace_dir: str = "traces", calls: bool = True, redact: bool = True,
                  max_events: int = DEFAULT_MAX_EVENTS, core: str | None = None,
-                 source: str = "server", queue_size: int = 256) -> None:
+                 source: str = "server", queue_size: int = 64) -> None:
         self.trace_dir = os.path.abspath(trace_dir)
         self.calls = calls
         self.redact = redact
         self.max_events = max_events
         self.source = source
-        self.recorder: Recorder = make_recorder(core) if calls else PyRecorder()
+        # Stages-only sessions record markers alone, but through the same recorder: the
+        # compiled one's mark() costs a tenth of the Python one's.
+        self.recorder: Recorder = make_recorder(core)
         self.recorder_name = self.recorder.name if calls else "none"
         # The clock pair that turns monotonic event times into wall-clock times.
         self.wall_at_zero = time.time_ns() - time.perf_counter_ns()
@@ -100,25 +102,27 @@ class TraceSession:
     def requests_in_flight(self) -> int:
         return self._in_flight
 
-    def backlogged(self) -> bool:
-        if not self.calls:
-            return False
+    def pending_events(self) -> int:
+        """Events recorded and not yet turned into spans."""
         pending = getattr(self.recorder, "pending", None)
-        backlog = (pending() if pending is not None else 0) + self.assembler.backlog
-        return backlog > self.MAX_BACKLOG_EVENTS
+        return (pending() if pending is not None else 0) + self.assembler.backlog
 
-    @contextlib.contextmanager
-    def calls_paused_if_backlogged(self) -> Iterator[bool]:
-        """Yield True (and record no calls on this thread) while the builder is behind."""
+    def backlogged(self) -> bool:
+        return self.calls and self.pending_events() > self.MAX_BACKLOG_EVENTS
+
+    def pause_calls_if_backlogged(self) -> bool:
+        """Stop recording calls on this thread while the builder is behind; True if paused.
+
+        A plain call, not a context manager: the frames open when the hook goes away never
+        report their return, and they must be our own hidden frames, not contextlib's."""
         if not self.backlogged():
-            yield False
-            return
+            return False
         self.degraded += 1
         self.recorder.detach_current_thread()
-        try:
-            yield True
-        finally:
-            self.recorder.attach_current_thread()
+        return True
+
+    def resume_calls(self) -> None:
+        self.recorder.attach_current_thread()
 
     def new_trace_id(self) -> str:
         return f"{self._id_prefix}-{next(self._ids):06d}"
@@ -152,6 +156,7 @@ class TraceSession:
 
             if sys.getprofile() is None:
                 self.recorder.attach_current_thread()
+                self.recorder.mark(M.ATTACHED)
                 attached = True
         self._tls.attached = attached
         self.request_started()

@@ -192,6 +192,10 @@ class ThreadStream:
         return part
 
     def _on_mark(self, t: int, name: str, payload: Any, out: list[Part]) -> None:
+        if name == M.ATTACHED:
+            # Frames left from an earlier attachment never report their returns.
+            self.stack = []
+            return
         if name == M.LAYER_ENTER:
             self.pending_layer = payload
         if name == M.ACCEPT or name == M.APP_CALL and _standalone(payload):
