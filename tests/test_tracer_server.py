@@ -111,6 +111,12 @@ def test_error_paths_show_the_way_they_took(serve) -> None:
     assert exc["handled_by"] == "ErrorHandler"
     assert exc["raised_in"]["name"] == "sample_app.controllers.main.MainController.fail"
     assert "RoutesMiddleware" in exc["through"]
+    index = failed["exceptions"].index(exc)
+    raising = next(s for s in failed["spans"] if s["id"] == exc["span"])
+    assert raising["name"] == exc["raised_in"]["name"] and raising["exception"] == index
+    by_name = {layer["name"]: layer for layer in failed["layers"]}
+    assert by_name["RoutesMiddleware"]["exception"] == index
+    assert by_name["ErrorHandler"]["exception"] is None  # it handled the exception
 
     status, headers, body = server.request("/robots.txt")
     assert status == 200

@@ -81,6 +81,7 @@ class DocumentBuilder:
                                                worker.thread, span_for_visit, len(doc_spans))
         layers = self._layers(visits, visit_times, start, span_for_visit, redactor)
         exceptions = self._exceptions(record, visits)
+        _link_exceptions(exceptions, visits, layers, doc_spans)
         accept_thread = threads.existing(accept.thread) if accept is not None else None
         worker_thread = threads.existing(worker.thread)
         stages = [
@@ -272,7 +273,7 @@ class DocumentBuilder:
                 "exit_ns": exit_ - start,
                 "environ": _environ_diff(visit.environ_in, after, redactor),
                 "response": _response_diff(visit, children, redactor),
-                "exception": _exception_name(visit.exception),
+                "exception": None,  # set by _link_exceptions
             })
         return out
 
@@ -307,6 +308,7 @@ class DocumentBuilder:
         return out
 
     def _exception(self, exc: BaseException, through: list[str], handled_by: str) -> dict:
+        """One exceptions[] entry; ``_object`` is removed once layers and spans are linked."""
         frames = []
         for frame, line in traceback.walk_tb(exc.__traceback__):
             name, file, _ = self.names.code(frame.f_code)
@@ -316,7 +318,8 @@ class DocumentBuilder:
         return {"type": f"{type(exc).__module__}.{type(exc).__qualname__}"
                         if type(exc).__module__ != "builtins" else type(exc).__qualname__,
                 "message": _cut(str(exc), 1000), "raised_in": raised_in,
-                "through": through, "handled_by": handled_by, "traceback": frames[-30:]}
+                "through": through, "handled_by": handled_by, "traceback": frames[-30:],
+                "span": None, "_object": exc}
 
     def _request_response(self, record: RequestRecord | None, wire: dict,
                           redactor: Redactor) -> tuple[dict, dict | None]:
@@ -389,6 +392,22 @@ def _thread_name(ident: int) -> str:
         if thread.ident == ident:
             return thread.name
     return f"thread-{ident}"
+
+
+def _link_exceptions(exceptions: list[dict], visits: list, layers: list[dict],
+                     spans: list[dict]) -> None:
+    """Point layers and the raising span at their exceptions[] entry, and back."""
+    index_of = {id(e.pop("_object")): i for i, e in enumerate(exceptions)}
+    for visit, layer in zip(visits, layers, strict=True):
+        layer["exception"] = index_of.get(id(visit.exception)) if visit.exception else None
+    for i, entry in enumerate(exceptions):
+        name = entry["raised_in"]["name"]
+        # the last call of the raising function is the one that raised
+        for span in reversed(spans):
+            if span["name"] == name and span["kind"] != "stage":
+                span["exception"] = i
+                entry["span"] = span["id"]
+                break
 
 
 def _clip(spans: list[tuple], start: int, end: int, thread: str) -> list[tuple]:
@@ -489,10 +508,6 @@ def _repr(value: Any) -> str:
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _exception_name(exc: BaseException | None) -> str | None:
-    return None if exc is None else type(exc).__qualname__
 
 
 def _environ_headers(environ: dict) -> list[tuple[str, str]]:
