@@ -12,6 +12,7 @@ from typing import Any
 
 from tracer import markers as M
 from tracer.document import DocumentBuilder
+from tracer.memory import trim
 from tracer.names import NameTable
 from tracer.thread_stream import Part, ThreadStream
 
@@ -22,6 +23,9 @@ DRAIN_INTERVAL = 0.05
 # quiet moment (at most this long), and give the GIL back between chunks of events.
 MAX_DEFER = 1.0
 CHUNK_EVENTS = 500
+# Deferring is only for small amounts of work; above this, build without waiting.
+DEFER_BELOW_EVENTS = 50_000
+TRIM_INTERVAL = 1.0
 # A part still waiting for its other half after this long is built (or dropped) alone.
 ORPHAN_SECONDS = 30.0
 # An accepted connection that never sends a request leaves only its accept part.
@@ -38,6 +42,8 @@ class Assembler:
         self._wake = threading.Event()
         self._stopping = False
         self._deadline = 0.0
+        self._trimmed_at = 0.0
+        self._built_at_trim = 0
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.pending_accept: dict[int, tuple[float, Part]] = {}
@@ -78,15 +84,26 @@ class Assembler:
             self._deadline = time.monotonic() + MAX_DEFER
             self._wait_for_quiet()
             self.process()
+            self._trim_when_idle()
             if self._stopping:
                 self.process()
                 return
 
+    def _trim_when_idle(self) -> None:
+        now = time.monotonic()
+        if (self.built != self._built_at_trim and now - self._trimmed_at > TRIM_INTERVAL
+                and self.session.requests_in_flight() == 0):
+            trim()
+            self._trimmed_at = now
+            self._built_at_trim = self.built
+
     def _wait_for_quiet(self) -> None:
-        """Yield the GIL; while requests run, keep out of their way until the deadline."""
+        """Yield the GIL; while requests run, keep out of their way until the deadline,
+        unless work is piling up: then building goes on beside the requests."""
         time.sleep(0)
         while (not self._stopping and self.session.requests_in_flight() > 0
-               and time.monotonic() < self._deadline):
+               and time.monotonic() < self._deadline
+               and self.session.pending_events() < DEFER_BELOW_EVENTS):
             time.sleep(0.001)
 
     def process(self) -> None:

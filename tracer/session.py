@@ -16,6 +16,7 @@ from typing import Any
 from tracer import markers as M
 from tracer.assembler import Assembler
 from tracer.layers import instrument
+from tracer.memory import limit_arenas
 from tracer.recorder import Recorder, make_recorder
 from tracer.writer import TraceWriter
 
@@ -32,11 +33,11 @@ class TraceSession:
     # Above this many events recorded but not yet built into traces, new requests are
     # recorded without their calls (stages and layers only) until the builder catches up:
     # memory stays bounded when requests arrive faster than traces can be built.
-    MAX_BACKLOG_EVENTS = 300_000
+    MAX_BACKLOG_EVENTS = 150_000
 
     def __init__(self, trace_dir: str = "traces", calls: bool = True, redact: bool = True,
                  max_events: int = DEFAULT_MAX_EVENTS, core: str | None = None,
-                 source: str = "server", queue_size: int = 64) -> None:
+                 source: str = "server", queue_size: int = 8) -> None:
         self.trace_dir = os.path.abspath(trace_dir)
         self.calls = calls
         self.redact = redact
@@ -69,6 +70,7 @@ class TraceSession:
         # Half a millisecond keeps that wait out of the timings being measured.
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
+        limit_arenas()
         self.writer.start()
         self.assembler.start()
         if install_hooks and self.calls:
