@@ -54,11 +54,9 @@ class LayerProbe:
         try:
             result = self.target(environ, probe_start_response)
         except BaseException as exc:
-            record.leave(visit, environ, exc)
-            self._mark(M.LAYER_EXIT, visit)
+            _leave(record, visit, environ, exc, self._mark)
             raise
-        record.leave(visit, environ, None)
-        self._mark(M.LAYER_EXIT, visit)
+        _leave(record, visit, environ, None, self._mark)
         return result
 
     def __getattr__(self, name: str) -> Any:
@@ -66,6 +64,15 @@ class LayerProbe:
         if name == "target":
             raise AttributeError(name)
         return getattr(self.target, name)
+
+
+def _leave(record: Any, visit: Any, environ: dict, exc: BaseException | None,
+           mark: Callable[[str, Any], None]) -> None:
+    try:
+        record.leave(visit, environ, exc)
+        mark(M.LAYER_EXIT, visit)
+    except Exception:  # the tracer must never break the application
+        log.exception("pylon-trace: layer probe failed after the layer returned")
 
 
 def instrument(app: Any, mark: Callable[[str, Any], None]) -> tuple[Any, list[LayerInfo]]:

@@ -91,7 +91,10 @@ class TraceSession:
 
     # -- hooks' entry points (must never raise into the application) --------------------
     def mark(self, name: str, payload: Any = None) -> None:
-        self.recorder.mark(name, payload)
+        try:
+            self.recorder.mark(name, payload)
+        except Exception:
+            self.hook_failed("recording a marker")
 
     def request_started(self) -> None:
         with self._in_flight_lock:
@@ -130,7 +133,7 @@ class TraceSession:
         return f"{self._id_prefix}-{next(self._ids):06d}"
 
     def instrument(self, app: Any) -> tuple[Any, list[Any]]:
-        probed, layers = instrument(app, self.recorder.mark)
+        probed, layers = instrument(app, self.mark)
         self.layers = layers
         return probed, layers
 
