@@ -31,27 +31,28 @@ def _name(layer: Layer) -> Text:
     return text
 
 
-def _environ(layer: Layer) -> Text:
+def _changes(added: list[str], changed: list[str], removed: list[str]) -> Text:
+    """One line per change, marked + (added), ~ (changed) or - (removed)."""
     text = Text()
-    lines = 0
-    for key, value in layer.environ_added:
-        text.append("\n" if lines else "")
-        text.append("+ ", style="green")
-        text.append(f"{safe(key, 60)} = {safe(value, _VALUE)}")
-        lines += 1
-    for key, old, new in layer.environ_changed:
-        text.append("\n" if lines else "")
-        text.append("~ ", style="yellow")
-        text.append(f"{safe(key, 60)}: {safe(old, _VALUE)} → {safe(new, _VALUE)}")
-        lines += 1
-    for key in layer.environ_removed:
-        text.append("\n" if lines else "")
-        text.append("- ", style="red")
-        text.append(safe(key, 60))
-        lines += 1
-    if not lines:
+    entries = ([("+ ", "green", line) for line in added]
+               + [("~ ", "yellow", line) for line in changed]
+               + [("- ", "red", line) for line in removed])
+    for i, (sign, style, line) in enumerate(entries):
+        text.append("\n" if i else "")
+        text.append(sign, style=style)
+        text.append(line)
+    if not entries:
         text.append("no change", style="dim")
     return text
+
+
+def _environ(layer: Layer) -> Text:
+    return _changes(
+        [f"{safe(key, 60)} = {safe(value, _VALUE)}" for key, value in layer.environ_added],
+        [f"{safe(key, 60)}: {safe(old, _VALUE)} → {safe(new, _VALUE)}"
+         for key, old, new in layer.environ_changed],
+        [safe(key, 60) for key in layer.environ_removed],
+    )
 
 
 def _status(layer: Layer) -> Text:
@@ -70,26 +71,12 @@ def _status(layer: Layer) -> Text:
 
 
 def _headers(layer: Layer) -> Text:
-    text = Text()
-    lines = 0
-    for name, value in layer.headers_added:
-        text.append("\n" if lines else "")
-        text.append("+ ", style="green")
-        text.append(f"{safe(name, 40)}: {safe(value, _VALUE)}")
-        lines += 1
-    for name, old, new in layer.headers_changed:
-        text.append("\n" if lines else "")
-        text.append("~ ", style="yellow")
-        text.append(f"{safe(name, 40)}: {safe(old, _VALUE)} → {safe(new, _VALUE)}")
-        lines += 1
-    for name, value in layer.headers_removed:
-        text.append("\n" if lines else "")
-        text.append("- ", style="red")
-        text.append(f"{safe(name, 40)}: {safe(value, _VALUE)}")
-        lines += 1
-    if not lines:
-        text.append("no change", style="dim")
-    return text
+    return _changes(
+        [f"{safe(name, 40)}: {safe(value, _VALUE)}" for name, value in layer.headers_added],
+        [f"{safe(name, 40)}: {safe(old, _VALUE)} → {safe(new, _VALUE)}"
+         for name, old, new in layer.headers_changed],
+        [f"{safe(name, 40)}: {safe(value, _VALUE)}" for name, value in layer.headers_removed],
+    )
 
 
 def _table(title: str, columns: list[tuple[str, str]], name_width: int) -> Table:
