@@ -51,6 +51,7 @@ class TracingWSGIHandler(WSGIHandler):
         trace_id = session.new_trace_id()
         self._pylon_trace_id = trace_id
         self._pylon_wire: list[bytes] = []
+        self._pylon_status = None
         session.request_started()
         _local.index = index + 1
         calls_paused = session.pause_calls_if_backlogged()
@@ -76,6 +77,13 @@ class TracingWSGIHandler(WSGIHandler):
         return super().wsgi_execute(environ)
 
     @pass_through
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        # http.server reports every status here, even an HTTP/0.9 answer that has no
+        # status line on the wire (a request line it could not parse).
+        self._pylon_status = code
+        super().log_request(code, size)
+
+    @pass_through
     def end_headers(self) -> None:
         wire = getattr(self, "_pylon_wire", None)
         if wire is not None:
@@ -86,7 +94,10 @@ class TracingWSGIHandler(WSGIHandler):
         try:
             headers = list(self.headers.items()) if getattr(self, "headers", None) else []
             lines = b"".join(getattr(self, "_pylon_wire", [])).decode("latin-1").split("\r\n")
-            status_line = lines[0] if lines else ""
+            status_line = lines[0] if lines and lines[0] else ""
+            code = getattr(self, "_pylon_status", None)
+            if not status_line and code not in (None, "-"):
+                status_line = f"HTTP/0.9 {int(code)} {self.responses.get(int(code), ('',))[0]}"
             response_headers = []
             for line in lines[1:]:
                 if ":" in line:
