@@ -1,10 +1,11 @@
 /*
  * tracer._crecorder: the compiled call recorder.
  *
- * It records exactly what tracer/pyrecorder.py records (that file is the readable
- * reference), but the profile hook is a C function and events are kept as 16-byte
- * structs in per-thread chunk lists; the Python tuples (time_ns, event, obj) are only
- * built in drain(), on the assembler's thread, off the request's path.
+ * It records what tracer/pyrecorder.py records (that file is the readable reference),
+ * but the profile hook is a C function and events are kept as 16-byte structs in
+ * per-thread chunk lists; the Python tuples (time_ns, event, obj) are only built in
+ * drain(), on the assembler's thread, off the request's path. One difference, invisible
+ * in traces: see CFUNC_SLOTS for which bound-method object a C method call records.
  *
  * Concurrency: every operation on a buffer runs while holding the GIL, and none of them
  * runs Python code (or allocates Python objects) between reading a buffer's chunk list
@@ -28,13 +29,13 @@ static const char *const kind_text[EV_COUNT] = {
 };
 static PyObject *kind_names[EV_COUNT];
 
-/* The kind lives in the low 3 bits of the timestamp word: monotonic nanoseconds fit in
- * 61 bits for 73 years of uptime, and it keeps an event at 16 bytes instead of 24. */
+/* The kind lives in the low 3 bits of the stamp word, which keeps an event at 16 bytes
+ * instead of 24: the 61 bits left hold decades of stamps counted from module import. */
 #define KIND_BITS 3
 #define KIND_MASK ((uint64_t)((1u << KIND_BITS) - 1))
 
 typedef struct {
-    uint64_t time_kind;   /* (ns << KIND_BITS) | kind */
+    uint64_t time_kind;   /* ((raw_stamp() - stamp_base) << KIND_BITS) | kind */
     PyObject *obj;        /* strong reference, handed to the tuple in drain() */
 } event_t;
 
@@ -430,8 +431,11 @@ Recorder_attach_current_thread(Recorder *self, PyObject *Py_UNUSED(ignored))
     if (b == NULL) {
         return NULL;
     }
+    /* Audit hooks run inside PyEval_SetProfile: keep the buffer alive whatever they do. */
+    Py_INCREF(b);
     PyEval_SetProfile(profile_hook, (PyObject *)b);
-    if (PyErr_Occurred()) {   /* an audit hook may refuse sys.setprofile */
+    Py_DECREF(b);
+    if (PyErr_Occurred()) {
         return NULL;
     }
     Py_RETURN_NONE;
@@ -465,6 +469,7 @@ Recorder_bootstrap(Recorder *self, PyObject *const *args, Py_ssize_t nargs)
      * running (this bound method). If uninstall() has meanwhile cleared
      * threading._profile_hook, that was the last one: keep it alive past our return. */
     PyObject *running = Py_XNewRef(PyThreadState_Get()->c_profileobj);
+    Py_INCREF(b);   /* audit hooks run inside PyEval_SetProfile, and may run anything */
     PyEval_SetProfile(profile_hook, (PyObject *)b);
     Py_XSETREF(self->retired_hook, running);
     int kind = -1;
@@ -484,6 +489,7 @@ Recorder_bootstrap(Recorder *self, PyObject *const *args, Py_ssize_t nargs)
     else if (kind >= 0) {
         buffer_append(b, raw_stamp(), kind, recorded_cfunc(b, arg));
     }
+    Py_DECREF(b);
     Py_RETURN_NONE;
 }
 
@@ -496,12 +502,15 @@ Recorder_mark(Recorder *self, PyObject *const *args, Py_ssize_t nargs)
     }
     /* Stamp first, as pyrecorder does: the marker's time is the moment it was asked for. */
     uint64_t t = raw_stamp();
-    ThreadBuffer *b = buffer_for_current_thread(self);
-    if (b == NULL) {
-        return NULL;
-    }
+    /* The pair first: allocating it may run the collector and so any Python code,
+     * which must not find the buffer borrowed below half-used. */
     PyObject *pair = PyTuple_Pack(2, args[0], nargs == 2 ? args[1] : Py_None);
     if (pair == NULL) {
+        return NULL;
+    }
+    ThreadBuffer *b = buffer_for_current_thread(self);
+    if (b == NULL) {
+        Py_DECREF(pair);
         return NULL;
     }
     buffer_append(b, t, EV_MARK, pair);
@@ -518,6 +527,10 @@ chain_to_list(chunk_t *chain, Py_ssize_t count, const clock_map_t *map)
         free_chain(chain);
         return NULL;
     }
+    /* Every tuple made below counts towards a young-generation collection, and each of
+     * those would walk this list as far as it is filled: quadratic in the drain's size.
+     * Nothing can refer to the list before it is returned, so it is tracked only then. */
+    PyObject_GC_UnTrack(list);
     Py_ssize_t i = 0;
     chunk_t *c = chain;
     while (c != NULL) {
@@ -565,10 +578,14 @@ chain_to_list(chunk_t *chain, Py_ssize_t count, const clock_map_t *map)
     }
     /* A chain's count always matches its events; anything else is a bug worth seeing. */
     if (i != count) {
+        for (; i < count; i++) {
+            PyList_SET_ITEM(list, i, Py_NewRef(Py_None));
+        }
         Py_DECREF(list);
         PyErr_SetString(PyExc_SystemError, "_crecorder: event count mismatch");
         return NULL;
     }
+    PyObject_GC_Track(list);
     return list;
 }
 
@@ -626,6 +643,9 @@ Recorder_drain(Recorder *self, PyObject *Py_UNUSED(ignored))
     self->last_pair = pair;
     self->ns_per_tick = map.ns_per_tick;
     PyObject *result = PyList_New(0);
+    /* The event tuples are untracked as soon as they are made, so the collections their
+     * allocations would trigger (one per 700) find nothing to free: skip them. */
+    int gc_was_enabled = PyGC_Disable();
     Py_ssize_t k = 0;
     for (; result != NULL && k < ntaken; k++) {
         PyObject *events = chain_to_list(taken[k].chain, taken[k].count, &map);
@@ -639,6 +659,9 @@ Recorder_drain(Recorder *self, PyObject *Py_UNUSED(ignored))
         }
         self->drained += taken[k].count;
         Py_DECREF(item);
+    }
+    if (gc_was_enabled) {
+        PyGC_Enable();
     }
     for (; k < ntaken; k++) {   /* after a failure: the rest is lost, but not leaked */
         free_chain(taken[k].chain);
@@ -681,6 +704,19 @@ Recorder_drain(Recorder *self, PyObject *Py_UNUSED(ignored))
     return result;
 }
 
+/* Called for every request (the session's backlog check): a walk over a few buffers. */
+static PyObject *
+Recorder_pending(Recorder *self, PyObject *Py_UNUSED(ignored))
+{
+    Py_ssize_t pending = 0;
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(self->buffers, &pos, &key, &value)) {
+        pending += ((ThreadBuffer *)value)->pending;
+    }
+    return PyLong_FromSsize_t(pending);
+}
+
 static PyObject *
 Recorder_stats(Recorder *self, PyObject *Py_UNUSED(ignored))
 {
@@ -712,6 +748,8 @@ static PyMethodDef Recorder_methods[] = {
      "mark(name, payload=None): a marker in this thread's buffer, in order with its calls."},
     {"drain", (PyCFunction)Recorder_drain, METH_NOARGS,
      "Take everything buffered so far: [(thread_ident, [(time_ns, event, obj), ...])]."},
+    {"pending", (PyCFunction)Recorder_pending, METH_NOARGS,
+     "Events buffered and not drained yet."},
     {"stats", (PyCFunction)Recorder_stats, METH_NOARGS,
      "Events recorded, dropped and pending; bytes held by event buffers."},
     {NULL, NULL, 0, NULL},
@@ -730,11 +768,34 @@ static PyTypeObject Recorder_Type = {
     .tp_new = Recorder_new,
 };
 
+/* For the benchmark: what any profile hook costs before it does anything, so that the
+ * recorder's own share of the overhead can be told from the interpreter's. */
+static int
+null_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    return 0;
+}
+
+static PyObject *
+attach_null_hook(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    PyEval_SetProfile(null_hook, NULL);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef module_methods[] = {
+    {"attach_null_hook", attach_null_hook, METH_NOARGS,
+     "Install a profile hook that records nothing on this thread (benchmark floor); "
+     "sys.setprofile(None) removes it."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "tracer._crecorder",
     .m_doc = "The compiled call recorder behind tracer.crecorder.CRecorder.",
     .m_size = -1,
+    .m_methods = module_methods,
 };
 
 PyMODINIT_FUNC

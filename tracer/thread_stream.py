@@ -194,7 +194,8 @@ class ThreadStream:
     def _on_mark(self, t: int, name: str, payload: Any, out: list[Part]) -> None:
         if name == M.ATTACHED:
             # Frames left from an earlier attachment never report their returns.
-            self.stack = []
+            # In place: feed() holds this list in a local while it runs.
+            self.stack.clear()
             return
         if name == M.LAYER_ENTER:
             self.pending_layer = payload

@@ -1,0 +1,1 @@
+"""Benchmarks for pylon-trace: `make bench` runs benchmarks/bench.py."""
