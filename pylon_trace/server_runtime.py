@@ -10,8 +10,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import gc
+import socket
 import sys
 import threading
+import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,8 +123,8 @@ def start_server(ini: str, *, session: Any = None, host: str | None = None,
         options["host"] = host
     if port is not None:
         options["port"] = str(port)
-    server = _make_paste_server(app, context.global_conf, options,
-                                TracingWSGIHandler if session is not None else None)
+    server = _make_paste_server(app, context.global_conf, options, TracingWSGIHandler)
+    _stop_gracefully(server)
     if session is not None:
         instrument_server(server, session, nodelay=nodelay)
     elif nodelay:
@@ -169,9 +172,35 @@ def _make_paste_server(app: Any, global_conf: dict, options: dict, handler: Any)
         raise CliError(f"[server:main]: {exc}") from None
 
 
-def _set_nodelay(server: Any) -> None:
-    import socket
+GRACE_SECONDS = 10.0
 
+
+def _stop_gracefully(server: Any) -> None:
+    """Replace the pool's shutdown: end idle keep-alive waits, let requests in flight
+    finish (up to GRACE_SECONDS), and never inject exceptions into busy workers as
+    Paste's own shutdown does after half a second."""
+    server.pylon_trace = getattr(server, "pylon_trace", None)
+    server.pylon_connections = weakref.WeakSet()
+    pool = getattr(server, "thread_pool", None)
+    if pool is None:
+        return
+
+    def shutdown(force_quit_timeout: float = 0) -> None:
+        for conn in list(server.pylon_connections):
+            try:
+                conn.shutdown(socket.SHUT_RD)
+            except OSError:
+                pass
+        for _ in list(pool.workers):
+            pool.queue.put(pool.SHUTDOWN)
+        deadline = time.monotonic() + GRACE_SECONDS
+        for worker in list(pool.workers):
+            worker.join(max(0.0, deadline - time.monotonic()))
+
+    pool.shutdown = shutdown
+
+
+def _set_nodelay(server: Any) -> None:
     original = server.get_request
 
     def get_request() -> Any:

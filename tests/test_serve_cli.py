@@ -97,3 +97,41 @@ def test_cli_usage_errors_are_one_line() -> None:
     result = subprocess.run([sys.executable, "-m", "pylon_trace.cli", "--version"],
                             capture_output=True, text=True, cwd=str(REPO))
     assert result.returncode == 0 and "pylon-trace" in result.stdout
+
+
+@pytest.mark.parametrize("tracing", [(), ("--no-trace",)])
+def test_sigterm_stops_with_an_idle_keepalive_client_and_a_request_in_flight(
+        tmp_path: Path, tracing: tuple[str, ...]) -> None:
+    import http.client
+    import threading
+    import time
+
+    from tests.conftest import start_serve
+
+    ini = tmp_path / "keepalive.ini"
+    ini.write_text(SAMPLE_INI.read_text()
+                   .replace("[server:main]", "[server:main]\nprotocol_version = HTTP/1.1")
+                   .replace("%(here)s", str(SAMPLE_INI.parent)))
+    server = start_serve(ini, tmp_path / "traces", *tracing)
+    idle = http.client.HTTPConnection(server.host, server.port, timeout=30)
+    idle.request("GET", "/page2")
+    assert idle.getresponse().read()  # the connection now stays open, idle
+    slow: list[int] = []
+
+    def slow_request() -> None:
+        status, _, _ = server.request("/stream")
+        slow.append(status)
+
+    thread = threading.Thread(target=slow_request)
+    thread.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    assert server.stop(signal.SIGTERM) == 0
+    assert time.monotonic() - started < 20
+    thread.join(10)
+    idle.close()
+    assert "Traceback" not in "".join(server.output)
+    if not tracing:
+        leftovers = [p.name for p in (tmp_path / "traces").iterdir()
+                     if p.name.startswith(".tmp")]
+        assert not leftovers

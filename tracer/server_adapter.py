@@ -66,6 +66,15 @@ class TracingWSGIHandler(WSGIHandler):
                 session.resume_calls()
 
     @pass_through
+    def setup(self) -> None:
+        super().setup()
+        # Known connections can be shut down when the server stops: a worker waiting on
+        # an idle keep-alive connection would otherwise keep the process alive.
+        connections = getattr(self.server, "pylon_connections", None)
+        if connections is not None:
+            connections.add(self.connection)
+
+    @pass_through
     def wsgi_execute(self, environ: dict | None = None) -> None:
         session = getattr(self.server, "pylon_trace", None)
         if session is not None and session.active:
