@@ -272,3 +272,17 @@ def test_startup_is_traced(serve) -> None:
     spans = [s["name"] for s in startup["spans"]]
     assert "sample_app.config.environment.load_environment" in spans
     assert "sample_app.config.middleware.make_app" in spans
+
+
+def test_unwritable_trace_dir_serves_requests_and_warns_once(serve, tmp_path: Path) -> None:
+    # Root ignores permission bits, so make the directory impossible: its parent is a file.
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    server = serve(trace_dir=blocker / "traces")
+    for _ in range(3):
+        status, headers, body = server.request("/page2")
+        assert status == 200 and body.startswith(b"Thank you")
+    assert server.stop() == 0
+    output = "".join(server.output)
+    assert output.count("cannot write traces") == 1
+    assert "Traceback" not in output
