@@ -66,13 +66,13 @@ class ServeProcess:
 
 
 def start_serve(ini: Path | str, trace_dir: Path, *extra: str,
-                env: dict | None = None) -> ServeProcess:
+                env: dict | None = None, preexec=None) -> ServeProcess:
     environment = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     process = subprocess.Popen(
         [str(PYLON_TRACE), "serve", str(ini), "--port", "0", "--trace-dir", str(trace_dir),
          *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment,
-        cwd=str(REPO),
+        cwd=str(REPO), preexec_fn=preexec,
     )
     lines = []
     deadline = time.monotonic() + 60
