@@ -99,9 +99,10 @@ def test_cli_usage_errors_are_one_line() -> None:
     assert result.returncode == 0 and "pylon-trace" in result.stdout
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 @pytest.mark.parametrize("tracing", [(), ("--no-trace",)])
-def test_sigterm_stops_with_an_idle_keepalive_client_and_a_request_in_flight(
-        tmp_path: Path, tracing: tuple[str, ...]) -> None:
+def test_signal_stops_with_an_idle_keepalive_client_and_a_request_in_flight(
+        tmp_path: Path, tracing: tuple[str, ...], sig: int) -> None:
     import http.client
     import threading
     import time
@@ -126,7 +127,7 @@ def test_sigterm_stops_with_an_idle_keepalive_client_and_a_request_in_flight(
     thread.start()
     time.sleep(0.2)
     started = time.monotonic()
-    assert server.stop(signal.SIGTERM) == 0
+    assert server.stop(sig) == 0
     assert time.monotonic() - started < 20
     thread.join(10)
     idle.close()
