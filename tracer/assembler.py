@@ -5,6 +5,7 @@ finished documents to the writer. Nothing here runs on a request's thread."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -17,6 +18,8 @@ from tracer.names import NameTable
 from tracer.thread_stream import Part, ThreadStream
 
 log = logging.getLogger("pylon_trace")
+# PYLON_TRACE_DEBUG=1: say what the assembler receives, to find a trace that never came.
+DEBUG = os.environ.get("PYLON_TRACE_DEBUG") == "1"
 
 DRAIN_INTERVAL = 0.05
 # Building traces is Python work that competes with requests for the GIL: wait for a
@@ -71,6 +74,11 @@ class Assembler:
             self._thread = None
         else:
             self.process()
+        if DEBUG:
+            for ident, stream in self.streams.items():
+                log.warning("pylon-trace debug: stream %s window=%s request_open=%s marks=%s "
+                            "stack=%d", ident, stream.window_start, stream.request_open,
+                            [m[1] for m in stream.marks], len(stream.stack))
         self._flush_orphans(force=True)
 
     def stats(self) -> dict[str, int]:
@@ -111,6 +119,10 @@ class Assembler:
         with self._lock:
             try:
                 parts: list[Part] = []
+                # Threads dead before the drain have nothing left in the recorder; a thread
+                # that dies during this pass may still have events to come (its last idle
+                # marker, which cuts its last trace), so its stream must be kept.
+                alive_before_drain = {t.ident for t in threading.enumerate()}
                 drained = self.session.recorder.drain()
                 self.backlog = sum(len(events) for _, events in drained)
                 for ident, events in drained:
@@ -127,13 +139,18 @@ class Assembler:
                 for part in parts:
                     self._on_part(part)
                 self._flush_orphans()
-                self._forget_dead_threads()
+                self._forget_dead_threads(alive_before_drain)
             except Exception:
                 self.failed += 1
                 if self.failed == 1:
                     log.exception("pylon-trace: building traces failed; continuing")
 
     def _on_part(self, part: Part) -> None:
+        if DEBUG:
+            request = _payload(part, M.REQUEST)
+            log.warning("pylon-trace debug: part %s thread=%s marks=%s request=%s",
+                        part.kind, part.thread, [m[1] for m in part.marks][:12],
+                        request[:3] if request else None)
         if part.kind == "accept":
             conn = _payload(part, M.QUEUED)
             if conn in self.pending_worker:
@@ -189,10 +206,9 @@ class Assembler:
             if force or now - since > IDLE_CONNECTION_SECONDS:
                 del self.pending_accept[conn]
 
-    def _forget_dead_threads(self) -> None:
-        alive = {t.ident for t in threading.enumerate()}
+    def _forget_dead_threads(self, alive_before_drain: set[int | None]) -> None:
         for ident in list(self.streams):
-            if ident not in alive:
+            if ident not in alive_before_drain:
                 del self.streams[ident]
 
 
