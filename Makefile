@@ -43,7 +43,7 @@ $(BENCH_STAMP): $(STAMP)
 # Serves the sample app traced, requests every path, prints the /page2 timeline and a
 # table of all requests; traces, diagrams and the walkthrough go to ./pylon-trace-demo/.
 demo: $(STAMP) graphviz
-	$(VENV)/bin/pylon-trace serve sample_app/development.ini
+	$(VENV)/bin/pylon-trace demo
 
 # Regenerate docs/walkthrough.md from a live run (tests fail when it is out of date).
 .PHONY: walkthrough

@@ -19,6 +19,11 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "controller": ("scaffold.controller_command", "add a controller to the current project"),
     "serve": ("pylon_trace.serve_command", "serve a PasteDeploy app on Paste's server, tracing"),
     "report": ("reports.report_command", "render a saved trace: timeline, tree, diagrams, exports"),
+    "diff": ("pylon_trace.diff_command", "compare two request traces: stages, layers, calls"),
+    "walkthrough": ("walkthrough.command",
+                    "write the execution analysis of an app from a live, traced run"),
+    "demo": ("pylon_trace.demo_command",
+             "serve the sample app traced, request every path, report on all of it"),
 }
 
 

@@ -18,9 +18,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import graphviz
-
 from pylon_trace.errors import CliError
+from reports.graphviz_run import DotFailed, DotNotFound, run_dot
 from reports.model import build_trace
 from reports.options import RenderOptions
 from reports.processors import FilterError, Filters, apply_filters
@@ -176,18 +175,15 @@ def _dot_path(output: str | None) -> str | None:
 def _run_dot(source: str, target: str, output: str | None) -> bytes:
     """`dot -T<target>` on the source; on failure keep the source next to OUT."""
     try:
-        return graphviz.Source(source, engine="dot").pipe(format=target, encoding=None)
-    except graphviz.ExecutableNotFound:
+        return run_dot(source, target)
+    except DotNotFound:
         saved = _save_source(source, output)
         raise ToolMissingError(
             "Graphviz's `dot` program was not found on PATH; install it "
             "(Debian/Ubuntu: apt-get install graphviz)" + saved) from None
-    except graphviz.CalledProcessError as exc:
-        stderr = exc.stderr.decode("utf-8", "replace") if isinstance(exc.stderr, bytes) \
-            else str(exc.stderr or "")
-        first = next((line for line in stderr.splitlines() if line.strip()), "no message")
+    except DotFailed as exc:
         saved = _save_source(source, output)
-        raise ToolMissingError(f"dot failed (exit {exc.returncode}): {first}" + saved) from None
+        raise ToolMissingError(str(exc) + saved) from None
 
 
 def _save_source(source: str, output: str | None) -> str:
