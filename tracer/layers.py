@@ -43,7 +43,6 @@ class LayerProbe:
             log.exception("pylon-trace: layer probe failed; request continues untraced here")
             return self.target(environ, start_response)
 
-        @pass_through
         def probe_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
             visit.status = status
             visit.headers = list(headers)

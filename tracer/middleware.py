@@ -53,7 +53,6 @@ class TracingMiddleware:
             session.hook_failed("tracing middleware")
             return self.app(environ, start_response)
 
-        @pass_through
         def traced_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
             headers = list(headers)
             headers.append((TRACE_ID_HEADER, record.trace_id))

@@ -17,5 +17,15 @@ PASS_THROUGH_CODES: set[Any] = set()
 
 
 def pass_through(func: F) -> F:
-    PASS_THROUGH_CODES.add(func.__code__)
+    """Mark ``func`` and the functions defined inside it (wrapped start_response
+    callables, task wrappers) as pass-through, once, when ``func`` is defined: decorating
+    the inner functions themselves would run on every request."""
+    _register(func.__code__)
     return func
+
+
+def _register(code: Any) -> None:
+    PASS_THROUGH_CODES.add(code)
+    for constant in code.co_consts:
+        if hasattr(constant, "co_code"):
+            _register(constant)

@@ -178,7 +178,6 @@ def instrument_server(server: Any, session: Any, nodelay: bool = True) -> None:
     def add_task(task: Any) -> None:
         conn_id = getattr(server, "pylon_current_conn", None)
 
-        @pass_through
         def traced_task() -> None:
             _local.conn_id = conn_id
             _local.index = 0
