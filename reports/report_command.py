@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from pylon_trace.errors import CliError
+from pylon_trace.errors import CliError, ToolMissingError
 from reports.graphviz_run import DotFailed, DotNotFound, run_dot
 from reports.model import build_trace
 from reports.options import RenderOptions
@@ -60,12 +60,6 @@ FORMATS: dict[str, Format] = {
     "speedscope": Format("reports.render_speedscope", "speedscope JSON"),
     "json": Format("reports.render_json", "the filtered trace, same schema"),
 }
-
-
-class ToolMissingError(CliError):
-    """A program the report needs is not installed: not bad input, so not status 2."""
-
-    exit_code = 1
 
 
 def _non_negative_int(text: str) -> int:

@@ -11,6 +11,7 @@ from tracer.names import NameTable
 from tracer.redact import Redactor
 from tracer.request_record import RequestRecord
 from tracer.stages import (
+    BASE_MARKERS,
     NAMED_PRIORITY,
     STARTUP_NAMED_RULES,
     Painter,
@@ -430,8 +431,6 @@ def _clip(spans: list[tuple], start: int, end: int, thread: str) -> list[tuple]:
 
 
 def _base_stage(marker: str) -> str | None:
-    from tracer.stages import BASE_MARKERS
-
     return BASE_MARKERS.get(marker)
 
 

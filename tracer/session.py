@@ -157,8 +157,6 @@ class TraceSession:
     def begin_standalone(self, record: Any) -> None:
         attached = False
         if self.calls and threading.current_thread() is not None:
-            import sys
-
             if sys.getprofile() is None:
                 self.recorder.attach_current_thread()
                 self.recorder.mark(M.ATTACHED)

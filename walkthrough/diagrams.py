@@ -7,19 +7,13 @@ import os
 import re
 from dataclasses import dataclass
 
-from pylon_trace.errors import CliError
+from pylon_trace.errors import ToolMissingError
 from reports import render_dot, render_sequence, render_timeline
 from reports.graphviz_run import DotFailed, DotNotFound, run_dot
 from reports.model import Trace
 from reports.options import RenderOptions
 
 TIMELINE_WIDTH = 100
-
-
-class GraphvizMissingError(CliError):
-    """Graphviz is a tool to install, not bad input: exit status 1."""
-
-    exit_code = 1
 
 
 @dataclass(frozen=True)
@@ -37,11 +31,11 @@ def svg(dot_source: str) -> bytes:
     try:
         return run_dot(dot_source, "svg")
     except DotNotFound:
-        raise GraphvizMissingError(
+        raise ToolMissingError(
             "Graphviz's `dot` program was not found on PATH; install it (Debian/Ubuntu: "
             "apt-get install graphviz) or pass --no-diagrams") from None
     except DotFailed as exc:
-        raise GraphvizMissingError(str(exc)) from None
+        raise ToolMissingError(str(exc)) from None
 
 
 def write_diagrams(trace: Trace, slug: str, directory: str, relative_to: str) -> list[Written]:
