@@ -12,6 +12,7 @@ setup(
         Extension(
             "tracer._crecorder",
             sources=["tracer/_crecorder.c"],
+            depends=["tracer/_crecorder_spans.c"],
             extra_compile_args=["-std=c99", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter",
                                 "-Wno-missing-field-initializers"],
             optional=True,

@@ -589,14 +589,18 @@ chain_to_list(chunk_t *chain, Py_ssize_t count, const clock_map_t *map)
     return list;
 }
 
+#include "_crecorder_spans.c"
+
 typedef struct {
     unsigned long ident;
     chunk_t *chain;
     Py_ssize_t count;
 } taken_t;
 
+/* drain() and drain_blocks(): a thread's events as a list of tuples, or as an EventBlock
+ * that tracer._crecorder.SpanCore consumes without making tuples. */
 static PyObject *
-Recorder_drain(Recorder *self, PyObject *Py_UNUSED(ignored))
+drain_impl(Recorder *self, int as_blocks)
 {
     /* A snapshot of the registry; building it may run the GC, which may append. */
     PyObject *snapshot = PyDict_Values(self->buffers);
@@ -648,7 +652,8 @@ Recorder_drain(Recorder *self, PyObject *Py_UNUSED(ignored))
     int gc_was_enabled = PyGC_Disable();
     Py_ssize_t k = 0;
     for (; result != NULL && k < ntaken; k++) {
-        PyObject *events = chain_to_list(taken[k].chain, taken[k].count, &map);
+        PyObject *events = as_blocks ? event_block_new(taken[k].chain, taken[k].count, &map)
+                                     : chain_to_list(taken[k].chain, taken[k].count, &map);
         taken[k].chain = NULL;
         PyObject *item = events ? Py_BuildValue("(kN)", taken[k].ident, events) : NULL;
         if (item == NULL || PyList_Append(result, item) < 0) {
@@ -704,6 +709,18 @@ Recorder_drain(Recorder *self, PyObject *Py_UNUSED(ignored))
     return result;
 }
 
+static PyObject *
+Recorder_drain(Recorder *self, PyObject *Py_UNUSED(ignored))
+{
+    return drain_impl(self, 0);
+}
+
+static PyObject *
+Recorder_drain_blocks(Recorder *self, PyObject *Py_UNUSED(ignored))
+{
+    return drain_impl(self, 1);
+}
+
 /* Called for every request (the session's backlog check): a walk over a few buffers. */
 static PyObject *
 Recorder_pending(Recorder *self, PyObject *Py_UNUSED(ignored))
@@ -748,6 +765,8 @@ static PyMethodDef Recorder_methods[] = {
      "mark(name, payload=None): a marker in this thread's buffer, in order with its calls."},
     {"drain", (PyCFunction)Recorder_drain, METH_NOARGS,
      "Take everything buffered so far: [(thread_ident, [(time_ns, event, obj), ...])]."},
+    {"drain_blocks", (PyCFunction)Recorder_drain_blocks, METH_NOARGS,
+     "Take everything buffered so far: [(thread_ident, EventBlock)]."},
     {"pending", (PyCFunction)Recorder_pending, METH_NOARGS,
      "Events buffered and not drained yet."},
     {"stats", (PyCFunction)Recorder_stats, METH_NOARGS,
@@ -834,7 +853,7 @@ PyInit__crecorder(void)
     if (PyModule_AddIntConstant(m, "EVENT_BYTES", (long)sizeof(event_t)) < 0 ||
         PyModule_AddIntConstant(m, "CHUNK_EVENTS", (long)CHUNK_EVENTS) < 0 ||
         PyModule_AddStringConstant(m, "CLOCK", use_tsc ? "tsc" : "monotonic") < 0 ||
-        PyModule_AddType(m, &Recorder_Type) < 0) {
+        PyModule_AddType(m, &Recorder_Type) < 0 || spans_module_init(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from tracer import markers as M
+from tracer.cspans import CThreadStream
 from tracer.document import DocumentBuilder
 from tracer.memory import trim
 from tracer.names import NameTable
@@ -123,13 +124,21 @@ class Assembler:
                 # that dies during this pass may still have events to come (its last idle
                 # marker, which cuts its last trace), so its stream must be kept.
                 alive_before_drain = {t.ident for t in threading.enumerate()}
-                drained = self.session.recorder.drain()
+                recorder = self.session.recorder
+                compiled = self.builder.naming is not None and hasattr(recorder, "drain_blocks")
+                drained = recorder.drain_blocks() if compiled else recorder.drain()
                 self.backlog = sum(len(events) for _, events in drained)
                 for ident, events in drained:
                     stream = self.streams.get(ident)
                     if stream is None:
-                        stream = self.streams[ident] = ThreadStream(
-                            ident, self.names, self.session.max_events)
+                        stream = self.streams[ident] = self._new_stream(ident, compiled)
+                    if compiled:
+                        # C work, a few hundred ns per event: one block at a time is fine.
+                        count = len(events)
+                        stream.feed(events, parts)
+                        self.backlog -= count
+                        self._wait_for_quiet()
+                        continue
                     for begin in range(0, len(events), CHUNK_EVENTS):
                         chunk = events[begin:begin + CHUNK_EVENTS]
                         stream.feed(chunk, parts)
@@ -144,6 +153,12 @@ class Assembler:
                 self.failed += 1
                 if self.failed == 1:
                     log.exception("pylon-trace: building traces failed; continuing")
+
+    def _new_stream(self, ident: int, compiled: bool) -> ThreadStream:
+        if compiled:
+            return CThreadStream(ident, self.names, self.session.max_events,
+                                 self.builder.naming)
+        return ThreadStream(ident, self.names, self.session.max_events)
 
     def _on_part(self, part: Part) -> None:
         if DEBUG:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 import traceback
 from typing import Any
 
+from tracer import cspans
 from tracer import markers as M
 from tracer.names import NameTable
 from tracer.redact import Redactor
@@ -33,6 +35,7 @@ class DocumentBuilder:
         self.recorder = recorder
         self.redact = redact
         self.wall_at_zero = wall_at_zero
+        self.naming = cspans.make_naming(names) if cspans.available() else None
 
     # -- requests ----------------------------------------------------------------
     def request(self, worker: Part, accept: Part | None) -> dict[str, Any]:
@@ -52,13 +55,16 @@ class DocumentBuilder:
         else:
             worker_from = worker.start
         threads = _Threads()
-        spans = []
+        pieces = []
         if accept is not None:
-            spans += _clip(accept.spans, start, accept.end, threads.id(accept.thread, "accept"))
-        spans += _clip(worker.spans, worker_from, end,
-                       threads.id(worker.thread, "worker" if accept or index else "main"))
+            pieces.append((accept.spans, start, accept.end,
+                           threads.id(accept.thread, "accept")))
+        pieces.append((worker.spans, worker_from, end,
+                       threads.id(worker.thread, "worker" if accept or index else "main")))
         if worker.kind == "standalone":
             threads.roles[threads.id(worker.thread, "worker")] = "worker"
+        compiled = cspans.is_block(worker.spans)
+        spans = [] if compiled else [s for piece in pieces for s in _clip(*piece)]
 
         painter = Painter(start, end)
         painter.base_sequence([(t, _base_stage(name)) for t, name, _ in marks
@@ -68,7 +74,10 @@ class DocumentBuilder:
         app_call = first.get(M.APP_CALL, (None,))[0]
         app_return = first.get(M.APP_RETURN, (None,))[0]
         paint_layers(painter, visits, visit_times, app_call, app_return)
-        self._paint_named(painter, spans)
+        if compiled:
+            _paint(painter, self.naming.named(pieces))
+        else:
+            self._paint_named(painter, spans)
         runs = painter.runs()
 
         redactor = Redactor(self.redact)
@@ -76,13 +85,27 @@ class DocumentBuilder:
         wire = request_end[3] if len(request_end) > 3 and request_end[3] else {}
         request, response = self._request_response(record, wire, redactor)
         visit_index = {id(v): i for i, v in enumerate(visits)}
-        doc_spans, span_for_visit = self._spans(spans, runs, start, threads, visit_index)
-        if self.recorder == "none" or not doc_spans or calls_paused:
+        exceptions = self._exceptions(record, visits)
+        synthetic = self.recorder == "none" or calls_paused
+        doc_spans: Any
+        raised: dict[str, int] | None = None
+        if compiled:
+            raisers = {} if synthetic else {e["raised_in"]["name"]: i
+                                            for i, e in enumerate(exceptions)}
+            text, count, span_for_visit, raised = self.naming.render(
+                pieces, start, [r[1] for r in runs], [r[0] for r in runs], visit_index,
+                raisers)
+            synthetic = synthetic or count == 0
+            doc_spans = cspans.RawSpans(text, count) if not synthetic else json.loads(text)
+        else:
+            doc_spans, span_for_visit = self._spans(spans, runs, start, threads, visit_index)
+            synthetic = synthetic or not doc_spans
+        if synthetic:
             doc_spans += self._synthetic_spans(runs, visits, visit_times, start, threads,
                                                worker.thread, span_for_visit, len(doc_spans))
+            raised = None
         layers = self._layers(visits, visit_times, start, span_for_visit, redactor)
-        exceptions = self._exceptions(record, visits)
-        _link_exceptions(exceptions, visits, layers, doc_spans)
+        _link_exceptions(exceptions, visits, layers, doc_spans, raised)
         accept_thread = threads.existing(accept.thread) if accept is not None else None
         worker_thread = threads.existing(worker.thread)
         stages = [
@@ -127,6 +150,8 @@ class DocumentBuilder:
     # -- startup -------------------------------------------------------------------
     def startup(self, part: Part, facts: dict[str, Any]) -> dict[str, Any]:
         threads = _Threads()
+        if cspans.is_block(part.spans):  # once per process: the reference code will do
+            part.spans = part.spans.tuples()
         spans = _clip(part.spans, part.start, part.end, threads.id(part.thread, "main"))
         painter = Painter(part.start, part.end)
         painter.paint(part.start, part.end, "command", 0)
@@ -184,9 +209,7 @@ class DocumentBuilder:
             stage = named_stage(self._name(span[KEY], span[KIND])[0])
             if stage:
                 named.append((span[START], span[END], stage))
-        # A call nested in another starts later, so later starts win: the innermost rules.
-        for order, (begin, end, stage) in enumerate(sorted(named)):
-            painter.paint(begin, end, stage, NAMED_PRIORITY + order)
+        _paint(painter, named)
 
     def _spans(self, spans: list[tuple], runs: list, start: int, threads: _Threads,
                visit_index: dict[int, int]) -> tuple[list[dict[str, Any]], dict[int, int]]:
@@ -396,11 +419,16 @@ def _thread_name(ident: int) -> str:
 
 
 def _link_exceptions(exceptions: list[dict], visits: list, layers: list[dict],
-                     spans: list[dict]) -> None:
-    """Point layers and the raising span at their exceptions[] entry, and back."""
+                     spans: Any, raised: dict[str, int] | None) -> None:
+    """Point layers and the raising span at their exceptions[] entry, and back.
+    ``raised``: the compiled path's links (raiser's name → span id), already in the spans."""
     index_of = {id(e.pop("_object")): i for i, e in enumerate(exceptions)}
     for visit, layer in zip(visits, layers, strict=True):
         layer["exception"] = index_of.get(id(visit.exception)) if visit.exception else None
+    if raised is not None:
+        for entry in exceptions:
+            entry["span"] = raised.get(entry["raised_in"]["name"])
+        return
     for i, entry in enumerate(exceptions):
         name = entry["raised_in"]["name"]
         # the last call of the raising function is the one that raised
@@ -409,6 +437,12 @@ def _link_exceptions(exceptions: list[dict], visits: list, layers: list[dict],
                 span["exception"] = i
                 entry["span"] = span["id"]
                 break
+
+
+def _paint(painter: Painter, named: list[tuple[int, int, str]]) -> None:
+    # A call nested in another starts later, so later starts win: the innermost rules.
+    for order, (begin, end, stage) in enumerate(sorted(named)):
+        painter.paint(begin, end, stage, NAMED_PRIORITY + order)
 
 
 def _clip(spans: list[tuple], start: int, end: int, thread: str) -> list[tuple]:

@@ -39,7 +39,8 @@ class Part:
     thread: int
     start: int
     end: int
-    spans: list[tuple] = field(default_factory=list)
+    # tuples (SID … CLIPPED below), or a tracer._crecorder.SpanBlock (tracer/cspans.py)
+    spans: Any = field(default_factory=list)
     marks: list[tuple[int, str, Any]] = field(default_factory=list)
     truncated: bool = False
     events: int = 0
@@ -165,6 +166,10 @@ class ThreadStream:
         self.done = []
         self.marks = []
 
+    def _clear_stack(self) -> None:
+        # In place: feed() holds this list in a local while it runs.
+        self.stack.clear()
+
     def _cut(self, kind: str, t: int) -> Part:
         start = self.window_start if self.window_start is not None else t
         spans = []
@@ -194,8 +199,7 @@ class ThreadStream:
     def _on_mark(self, t: int, name: str, payload: Any, out: list[Part]) -> None:
         if name == M.ATTACHED:
             # Frames left from an earlier attachment never report their returns.
-            # In place: feed() holds this list in a local while it runs.
-            self.stack.clear()
+            self._clear_stack()
             return
         if name == M.LAYER_ENTER:
             self.pending_layer = payload

@@ -14,12 +14,15 @@ import json
 import logging
 import os
 import queue
+import secrets
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+from tracer.cspans import RawSpans
 
 log = logging.getLogger("pylon_trace")
 
@@ -93,7 +96,7 @@ class TraceWriter:
         """Write one document; on failure log once per kind of failure, never raise OSError."""
         try:
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
-            data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            data = serialise(doc)
             path = os.path.join(self.directory, name)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
             try:
@@ -121,3 +124,22 @@ class TraceWriter:
         if kind not in self._warned:
             self._warned.add(kind)
             log.warning(message)
+
+
+# Stands in a document for spans already rendered to JSON (tracer/cspans.py's RawSpans);
+# random, so that no string from a request can be mistaken for it.
+_SPANS_PLACEHOLDER = f"\x00pylon-trace-spans-{secrets.token_hex(8)}\x00"
+
+
+def serialise(doc: dict[str, Any]) -> bytes:
+    """The document as compact UTF-8 JSON; pre-rendered spans are spliced in as they are."""
+    spans = doc.get("spans")
+    if not isinstance(spans, RawSpans):
+        return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text = json.dumps({**doc, "spans": _SPANS_PLACEHOLDER}, separators=(",", ":"),
+                      ensure_ascii=False)
+    head, placeholder, tail = text.partition(json.dumps(_SPANS_PLACEHOLDER))
+    if not placeholder:
+        raise ValueError("spans placeholder lost in serialisation")
+    return b"".join((head.encode("utf-8"), spans.text.encode("utf-8"), tail.encode("utf-8")))
+
