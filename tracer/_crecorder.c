@@ -803,6 +803,8 @@ attach_null_hook(PyObject *module, PyObject *Py_UNUSED(ignored))
 }
 
 static PyMethodDef module_methods[] = {
+    {"event_block", event_block_from_events, METH_O,
+     "event_block(events): an EventBlock of (time_ns, event, obj) tuples (for tests)."},
     {"attach_null_hook", attach_null_hook, METH_NOARGS,
      "Install a profile hook that records nothing on this thread (benchmark floor); "
      "sys.setprofile(None) removes it."},

@@ -168,6 +168,64 @@ EventBlock_events(EventBlock *self, PyObject *Py_UNUSED(ignored))
     return chain_to_list(chain, count, &self->map);
 }
 
+/* event_block(events): an EventBlock holding the given (time_ns, event, obj) tuples, as
+ * drain_blocks() would have; for tests that feed the same events to both span paths. */
+static PyObject *
+event_block_from_events(PyObject *module, PyObject *events)
+{
+    if (!PyList_Check(events)) {
+        PyErr_SetString(PyExc_TypeError, "event_block(list of (time_ns, event, obj))");
+        return NULL;
+    }
+    /* Stamps map back to themselves: raw = t + stamp_base under the TSC mapping below;
+     * without the TSC, stamps are ns already and are stored relative to stamp_base. */
+    clock_map_t map = {{stamp_base, 0}, 1.0};
+    chunk_t *head = NULL, *tail = NULL;
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(events); i++) {
+        long long t;
+        PyObject *name, *obj;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(events, i), "LUO", &t, &name, &obj)) {
+            goto fail;
+        }
+        int kind = -1;
+        for (int k = 0; k < EV_COUNT; k++) {
+            if (PyUnicode_CompareWithASCIIString(name, kind_text[k]) == 0) {
+                kind = k;
+            }
+        }
+        uint64_t stored = use_tsc ? (uint64_t)t : (uint64_t)t - stamp_base;
+        if (kind < 0 || t < 0 || (!use_tsc && (uint64_t)t < stamp_base)) {
+            PyErr_SetString(PyExc_ValueError, "not a recorded event");
+            goto fail;
+        }
+        if (tail == NULL || tail->used == CHUNK_EVENTS) {
+            chunk_t *fresh = PyMem_RawMalloc(sizeof(chunk_t));
+            if (fresh == NULL) {
+                PyErr_NoMemory();
+                goto fail;
+            }
+            fresh->next = NULL;
+            fresh->used = 0;
+            if (tail == NULL) {
+                head = fresh;
+            }
+            else {
+                tail->next = fresh;
+            }
+            tail = fresh;
+        }
+        event_t *e = &tail->ev[tail->used++];
+        e->time_kind = (stored << KIND_BITS) | (uint64_t)kind;
+        e->obj = Py_NewRef(obj);
+        count++;
+    }
+    return event_block_new(head, count, &map);
+fail:
+    free_chain(head);
+    return NULL;
+}
+
 static PyMethodDef EventBlock_methods[] = {
     {"events", (PyCFunction)EventBlock_events, METH_NOARGS,
      "The events as a list of (time_ns, event, obj); empties the block."},

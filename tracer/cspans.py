@@ -57,7 +57,8 @@ def make_naming(names: NameTable) -> Any:
             name, file, line = names.c_function(obj), None, None
         else:
             name, file, line = names.code(obj)
-        fragment = json.dumps({"name": name, "file": file, "line": line}, ensure_ascii=False)
+        fragment = json.dumps({"name": name, "file": file, "line": line}, ensure_ascii=False,
+                              separators=(",", ":"))
         return fragment[1:-1], name
 
     return Naming(classify, describe)
