@@ -273,6 +273,8 @@ class _TimedRecorder:
     def __init__(self, recorder: Any, timings: dict[str, int]) -> None:
         self._recorder = recorder
         self._timings = timings
+        if hasattr(recorder, "drain_blocks"):  # the compiled recorder's span path
+            self.drain_blocks = self._drain_blocks
 
     def drain(self) -> Any:
         t0 = time.perf_counter_ns()
@@ -281,7 +283,16 @@ class _TimedRecorder:
         finally:
             self._timings["drain"] += time.perf_counter_ns() - t0
 
+    def _drain_blocks(self) -> Any:
+        t0 = time.perf_counter_ns()
+        try:
+            return self._recorder.drain_blocks()
+        finally:
+            self._timings["drain"] += time.perf_counter_ns() - t0
+
     def __getattr__(self, name: str) -> Any:
+        if name == "drain_blocks":
+            raise AttributeError(name)
         return getattr(self._recorder, name)
 
 
@@ -303,6 +314,7 @@ def assembly_breakdown(core: str, requests: int) -> dict[str, Any]:
     """Per request: recording it, then each step of turning its events into a saved
     trace, run one after the other on this thread (no background threads, no GIL
     contention), so that each step's own cost shows."""
+    from tracer.cspans import CThreadStream
     from tracer.document import DocumentBuilder
     from tracer.middleware import TracingMiddleware
     from tracer.session import TraceSession
@@ -318,6 +330,7 @@ def assembly_breakdown(core: str, requests: int) -> dict[str, Any]:
     timings = {"request": 0, "drain": 0, "cut": 0, "build": 0, "write": 0}
     originals = [
         (ThreadStream, "feed", _timed(ThreadStream, "feed", "cut", timings)),
+        (CThreadStream, "feed", _timed(CThreadStream, "feed", "cut", timings)),
         (DocumentBuilder, "request", _timed(DocumentBuilder, "request", "build", timings)),
         (TraceWriter, "write_now", _timed(TraceWriter, "write_now", "write", timings)),
     ]

@@ -382,8 +382,7 @@ class DocumentBuilder:
                         "headers": redactor.headers(record.headers or []),
                         "body_bytes": record.body_bytes}
         if environ:
-            session = environ.get("beaker.session")
-            redactor.remember(getattr(session, "id", None))
+            redactor.remember(_session_id(environ.get("beaker.session")))
         return request, response
 
 
@@ -491,10 +490,10 @@ def _environ_diff(before: dict, after: dict, redactor: Redactor) -> dict[str, An
     added, changed, removed = {}, {}, []
     for key, value in after.items():
         if key not in before:
-            added[str(key)] = redactor.environ_value(str(key), _repr(value))
+            added[str(key)] = redactor.environ_value(str(key), value, _repr)
         elif not _same(before[key], value):
-            changed[str(key)] = [redactor.environ_value(str(key), _repr(before[key])),
-                                 redactor.environ_value(str(key), _repr(value))]
+            changed[str(key)] = [redactor.environ_value(str(key), before[key], _repr),
+                                 redactor.environ_value(str(key), value, _repr)]
     for key in before:
         if key not in after:
             removed.append(str(key))
@@ -532,11 +531,48 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _repr(value: Any) -> str:
+    return _cut(_plain_repr(value, 0), REPR_LIMIT)
+
+
+_SCALARS = frozenset({str, int, float, bool, bytes, type(None)})
+_CONTAINER_ITEMS = 12
+
+
+def _plain_repr(value: Any, depth: int) -> str:
+    """repr() for builtin values; anything else as object.__repr__ shows it. This runs on
+    the assembler's thread, long after the request: an application's __repr__ could
+    change its state there (Beaker's lazy session creates a session when shown)."""
+    kind = type(value)
+    if kind is str and depth == 0:
+        return value
+    if kind in _SCALARS:
+        return repr(value[:REPR_LIMIT] if kind in (str, bytes) else value)
+    if kind in (tuple, list, dict) and depth < 3:
+        items = list(value.items() if kind is dict else value)
+        shown = [f"{_plain_repr(k, depth + 1)}: {_plain_repr(v, depth + 1)}"
+                 if kind is dict else _plain_repr(item, depth + 1)
+                 for item in items[:_CONTAINER_ITEMS] for k, v in [item if kind is dict
+                                                                    else (None, None)]]
+        if len(items) > _CONTAINER_ITEMS:
+            shown.append("…")
+        body = ", ".join(shown)
+        if kind is tuple:
+            return f"({body},)" if len(items) == 1 else f"({body})"
+        return f"[{body}]" if kind is list else f"{{{body}}}"
+    return object.__repr__(value)
+
+
+def _session_id(session: Any) -> str | None:
+    state = getattr(session, "__dict__", None) or {}
+    if "_sess" in state:
+        # Beaker's lazy SessionObject: only a session the application opened has an id,
+        # and asking the proxy for one would open a session now.
+        session = state["_sess"]
     try:
-        text = value if isinstance(value, str) else repr(value)
+        value = getattr(session, "id", None) if session is not None else None
     except Exception:
-        text = f"<{type(value).__name__}>"
-    return _cut(text, REPR_LIMIT)
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _cut(text: str, limit: int) -> str:

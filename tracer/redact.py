@@ -9,6 +9,7 @@ marker. Every value found secret is also scrubbed from every other string of the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -49,28 +50,41 @@ class Redactor:
                 self.remember(value)
         return query
 
-    def environ_value(self, key: str, text: str) -> str:
+    def environ_value(self, key: str, value: Any, show: Callable[[Any], str]) -> str:
+        """``show(value)``, or the marker for a secret key; a secret string is remembered.
+        Other secret values (a session object) are never shown at all."""
         if not self.enabled:
-            return text
+            return show(value)
         if key in SECRET_ENVIRON_KEYS or SECRET_FIELD.search(key) and "session" in key:
-            self.remember(text)
+            if isinstance(value, str):
+                self.remember(value)
             return MARKER
-        return text
+        return show(value)
 
     def scrub(self, doc: Any) -> Any:
         """Replace every remembered secret in every string of ``doc``."""
         if not self.enabled or not self.secrets:
             return doc
-        pattern = re.compile("|".join(re.escape(s) for s in sorted(self.secrets, key=len,
-                                                                       reverse=True)))
-        return _walk(doc, pattern)
+        return _Scrubber(self.secrets).walk(doc)
 
 
-def _walk(value: Any, pattern: re.Pattern[str]) -> Any:
-    if isinstance(value, str):
-        return pattern.sub(MARKER, value) if pattern.search(value) else value
-    if isinstance(value, list):
-        return [_walk(v, pattern) for v in value]
-    if isinstance(value, dict):
-        return {k: _walk(v, pattern) for k, v in value.items()}
-    return value
+class _Scrubber:
+    def __init__(self, secrets: set[str]) -> None:
+        self.secrets = list(secrets)
+        self._pattern: re.Pattern[str] | None = None
+
+    def walk(self, value: Any) -> Any:
+        if isinstance(value, str):
+            # Most strings hold no secret: look before compiling the (per-request) pattern.
+            if not any(secret in value for secret in self.secrets):
+                return value
+            if self._pattern is None:
+                # Longest first, so that a secret containing another is replaced whole.
+                self._pattern = re.compile("|".join(
+                    re.escape(s) for s in sorted(self.secrets, key=len, reverse=True)))
+            return self._pattern.sub(MARKER, value)
+        if isinstance(value, list):
+            return [self.walk(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.walk(v) for k, v in value.items()}
+        return value
