@@ -26,10 +26,14 @@ LIST_ATTRIBUTES = ("apps",)
 class LayerProbe:
     """Stands where a layer was referenced; records the visit, then calls the layer."""
 
-    def __init__(self, target: Any, layer: LayerInfo, mark: Callable[[str, Any], None]) -> None:
+    def __init__(self, target: Any, layer: LayerInfo, mark: Callable[[str, Any], None],
+                 failed: Callable[[str], None]) -> None:
         self.target = target
         self.layer = layer
+        # The recorder's own mark (no wrapper: this runs twice per layer per request);
+        # what it raises is caught here and reported through ``failed``.
         self._mark = mark
+        self._failed = failed
 
     @pass_through
     def __call__(self, environ: dict, start_response: Callable) -> Any:
@@ -40,7 +44,7 @@ class LayerProbe:
             visit = record.enter(self.layer, environ)
             self._mark(M.LAYER_ENTER, visit)
         except Exception:  # the tracer must never break the application
-            log.exception("pylon-trace: layer probe failed; request continues untraced here")
+            self._failed("layer probe")
             return self.target(environ, start_response)
 
         def probe_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
@@ -53,10 +57,17 @@ class LayerProbe:
         try:
             result = self.target(environ, probe_start_response)
         except BaseException as exc:
-            _leave(record, visit, environ, exc, self._mark)
+            self._leave(record, visit, environ, exc)
             raise
-        _leave(record, visit, environ, None, self._mark)
+        self._leave(record, visit, environ, None)
         return result
+
+    def _leave(self, record: Any, visit: Any, environ: dict, exc: BaseException | None) -> None:
+        try:
+            record.leave(visit, environ, exc)
+            self._mark(M.LAYER_EXIT, visit)
+        except Exception:  # the tracer must never break the application
+            self._failed("layer probe, after the layer returned")
 
     def __getattr__(self, name: str) -> Any:
         # Code that reaches through the stack for an attribute (app.config) still finds it.
@@ -65,25 +76,24 @@ class LayerProbe:
         return getattr(self.target, name)
 
 
-def _leave(record: Any, visit: Any, environ: dict, exc: BaseException | None,
-           mark: Callable[[str, Any], None]) -> None:
-    try:
-        record.leave(visit, environ, exc)
-        mark(M.LAYER_EXIT, visit)
-    except Exception:  # the tracer must never break the application
-        log.exception("pylon-trace: layer probe failed after the layer returned")
-
-
-def instrument(app: Any, mark: Callable[[str, Any], None]) -> tuple[Any, list[LayerInfo]]:
-    """Probe every layer reachable from ``app``; return the probed root and the layers."""
+def instrument(app: Any, mark: Callable[[str, Any], None],
+               failed: Callable[[str], None] | None = None) -> tuple[Any, list[LayerInfo]]:
+    """Probe every layer reachable from ``app``; return the probed root and the layers.
+    ``failed(where)`` hears of a probe that failed (by default: logged)."""
     layers: list[LayerInfo] = []
     seen: set[int] = set()
-    root = _probe(app, 0, layers, seen, mark, main_chain=True)
+    report = failed or _log_failure
+    root = _probe(app, 0, layers, seen, (mark, report), main_chain=True)
     return root, layers
 
 
+def _log_failure(where: str) -> None:
+    log.exception("pylon-trace: %s failed; the request continues untraced there", where)
+
+
 def _probe(obj: Any, depth: int, layers: list[LayerInfo], seen: set[int],
-           mark: Callable[[str, Any], None], main_chain: bool) -> Any:
+           hooks: tuple[Callable[[str, Any], None], Callable[[str], None]],
+           main_chain: bool) -> Any:
     if isinstance(obj, LayerProbe) or id(obj) in seen:
         return obj
     seen.add(id(obj))
@@ -92,7 +102,7 @@ def _probe(obj: Any, depth: int, layers: list[LayerInfo], seen: set[int],
     if isinstance(obj, TracingMiddleware):
         # A tracing filter already in the pipeline: the server traces, the filter steps aside.
         obj.passive = True
-        obj.app = _probe(obj.app, depth, layers, seen, mark, main_chain)
+        obj.app = _probe(obj.app, depth, layers, seen, hooks, main_chain)
         return obj
     info = LayerInfo(len(layers), obj, depth, "layer")
     layers.append(info)
@@ -101,7 +111,7 @@ def _probe(obj: Any, depth: int, layers: list[LayerInfo], seen: set[int],
     for name in INNER_ATTRIBUTES:
         inner = attributes.get(name)
         if _is_wsgi_callable(inner):
-            probe = _probe(inner, depth + 1, layers, seen, mark, main_chain)
+            probe = _probe(inner, depth + 1, layers, seen, hooks, main_chain)
             # Beaker keeps the same app as both ``app`` and ``wrap_app`` and calls the
             # latter: every reference to the inner application must lead to the probe.
             for other, value in list(attributes.items()):
@@ -117,14 +127,14 @@ def _probe(obj: Any, depth: int, layers: list[LayerInfo], seen: set[int],
             ):
                 last = len(inner_list) - 1
                 inner_list[:] = [
-                    _probe(a, depth + 1, layers, seen, mark, main_chain and i == last)
+                    _probe(a, depth + 1, layers, seen, hooks, main_chain and i == last)
                     for i, a in enumerate(inner_list)
                 ]
                 has_inner = True
                 break
     if not has_inner and main_chain:
         info.role = "app"
-    return LayerProbe(obj, info, mark)
+    return LayerProbe(obj, info, *hooks)
 
 
 def _own_attributes(obj: Any) -> dict[str, Any]:

@@ -133,7 +133,7 @@ class TraceSession:
         return f"{self._id_prefix}-{next(self._ids):06d}"
 
     def instrument(self, app: Any) -> tuple[Any, list[Any]]:
-        probed, layers = instrument(app, self.mark)
+        probed, layers = instrument(app, self.recorder.mark, self.hook_failed)
         self.layers = layers
         return probed, layers
 

@@ -16,7 +16,6 @@ import os
 import queue
 import secrets
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -46,6 +45,10 @@ class TraceWriter:
         self.failed = 0
         self.last_written: str | None = None
         self._warned: set[str] = set()
+        self._directory_ready = False
+        self._serial = 0
+        # Unique per writer, so a temporary file left by a crashed process never collides.
+        self._tmp_prefix = f".tmp-{os.getpid()}-{secrets.token_hex(4)}-"
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="pylon-trace-writer", daemon=True)
@@ -95,15 +98,18 @@ class TraceWriter:
     def write_now(self, doc: dict[str, Any], name: str) -> str | None:
         """Write one document; on failure log once per kind of failure, never raise OSError."""
         try:
-            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            if not self._directory_ready:
+                os.makedirs(self.directory, mode=0o700, exist_ok=True)
+                self._directory_ready = True
             data = serialise(doc)
             path = os.path.join(self.directory, name)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
+            self._serial += 1
+            tmp = os.path.join(self.directory, f"{self._tmp_prefix}{self._serial}.json")
+            # Created 0600 and exclusive in one call: never readable by others, even briefly.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
-                    handle.flush()
-                os.chmod(tmp, 0o600)
                 os.replace(tmp, path)
             except BaseException:
                 try:
@@ -112,6 +118,7 @@ class TraceWriter:
                     pass
                 raise
         except OSError as exc:
+            self._directory_ready = False  # removed meanwhile? make it again next time
             self.failed += 1
             self._warn_once(f"os-{exc.errno}", f"pylon-trace: cannot write traces to "
                             f"{self.directory}: {exc.strerror or exc}; requests are still served")
