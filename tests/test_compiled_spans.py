@@ -88,3 +88,4 @@ def test_spans_are_spliced_as_json_and_survive_a_hostile_request_string() -> Non
     out = json.loads(serialise(doc))
     assert out == {"schema": "x", "request": {"path": "\x00pylon-trace-spans-\x00"},
                    "spans": [{"id": 1}], "tail": "after"}
+

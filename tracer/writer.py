@@ -45,7 +45,6 @@ class TraceWriter:
         self.failed = 0
         self.last_written: str | None = None
         self._warned: set[str] = set()
-        self._directory_ready = False
         self._serial = 0
         # Unique per writer, so a temporary file left by a crashed process never collides.
         self._tmp_prefix = f".tmp-{os.getpid()}-{secrets.token_hex(4)}-"
@@ -98,15 +97,15 @@ class TraceWriter:
     def write_now(self, doc: dict[str, Any], name: str) -> str | None:
         """Write one document; on failure log once per kind of failure, never raise OSError."""
         try:
-            if not self._directory_ready:
-                os.makedirs(self.directory, mode=0o700, exist_ok=True)
-                self._directory_ready = True
             data = serialise(doc)
             path = os.path.join(self.directory, name)
             self._serial += 1
             tmp = os.path.join(self.directory, f"{self._tmp_prefix}{self._serial}.json")
-            # Created 0600 and exclusive in one call: never readable by others, even briefly.
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            try:
+                fd = _create_private(tmp)
+            except FileNotFoundError:  # the first trace, or the directory was removed since
+                os.makedirs(self.directory, mode=0o700, exist_ok=True)
+                fd = _create_private(tmp)
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
@@ -118,7 +117,6 @@ class TraceWriter:
                     pass
                 raise
         except OSError as exc:
-            self._directory_ready = False  # removed meanwhile? make it again next time
             self.failed += 1
             self._warn_once(f"os-{exc.errno}", f"pylon-trace: cannot write traces to "
                             f"{self.directory}: {exc.strerror or exc}; requests are still served")
@@ -131,6 +129,11 @@ class TraceWriter:
         if kind not in self._warned:
             self._warned.add(kind)
             log.warning(message)
+
+
+def _create_private(path: str) -> int:
+    # 0600 and exclusive in one call: never readable by others, not even briefly.
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
 
 
 # Stands in a document for spans already rendered to JSON (tracer/cspans.py's RawSpans);
