@@ -291,8 +291,6 @@ class _TimedRecorder:
             self._timings["drain"] += time.perf_counter_ns() - t0
 
     def __getattr__(self, name: str) -> Any:
-        if name == "drain_blocks":
-            raise AttributeError(name)
         return getattr(self._recorder, name)
 
 

@@ -1398,7 +1398,8 @@ Naming_render(Naming *self, PyObject *args)
         raise_index[i] = -1;
     }
     if (PyDict_GET_SIZE(raisers) > 0) {
-        for (Py_ssize_t i = n - 1; i >= 0; i--) {
+        for (Py_ssize_t i = n - 1;
+             i >= 0 && PyDict_GET_SIZE(raised_span) < PyDict_GET_SIZE(raisers); i--) {
             span_t *s = &pieces[refs[i].piece].block->spans.v[refs[i].index];
             PyObject *described = naming_describe(self, s->key, s->kind == SK_C_CALL);
             if (described == NULL) {

@@ -79,7 +79,7 @@ class Assembler:
             for ident, stream in self.streams.items():
                 log.warning("pylon-trace debug: stream %s window=%s request_open=%s marks=%s "
                             "stack=%d", ident, stream.window_start, stream.request_open,
-                            [m[1] for m in stream.marks], len(stream.stack))
+                            [m[1] for m in stream.marks], stream.depth)
         self._flush_orphans(force=True)
 
     def stats(self) -> dict[str, int]:

@@ -88,8 +88,8 @@ class CThreadStream(ThreadStream):
         self.core.pending_layer = value
 
     @property
-    def stack(self) -> list:  # type: ignore[override]
-        return [None] * self.core.depth  # how deep, for debugging output
+    def depth(self) -> int:
+        return self.core.depth
 
     def feed(self, events: Any, out: list[Part]) -> None:
         """``events``: an EventBlock from the recorder's drain_blocks()."""

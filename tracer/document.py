@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import traceback
+from itertools import islice
 from typing import Any
 
 from tracer import cspans
@@ -548,11 +549,13 @@ def _plain_repr(value: Any, depth: int) -> str:
     if kind in _SCALARS:
         return repr(value[:REPR_LIMIT] if kind in (str, bytes) else value)
     if kind in (tuple, list, dict) and depth < 3:
-        items = list(value.items() if kind is dict else value)
-        shown = [f"{_plain_repr(k, depth + 1)}: {_plain_repr(v, depth + 1)}"
-                 if kind is dict else _plain_repr(item, depth + 1)
-                 for item in items[:_CONTAINER_ITEMS] for k, v in [item if kind is dict
-                                                                    else (None, None)]]
+        # One item past the limit tells whether there are more, without copying them all.
+        items = list(islice(value.items() if kind is dict else value, _CONTAINER_ITEMS + 1))
+        if kind is dict:
+            shown = [f"{_plain_repr(k, depth + 1)}: {_plain_repr(v, depth + 1)}"
+                     for k, v in items[:_CONTAINER_ITEMS]]
+        else:
+            shown = [_plain_repr(item, depth + 1) for item in items[:_CONTAINER_ITEMS]]
         if len(items) > _CONTAINER_ITEMS:
             shown.append("…")
         body = ", ".join(shown)

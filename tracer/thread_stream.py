@@ -166,6 +166,11 @@ class ThreadStream:
         self.done = []
         self.marks = []
 
+    @property
+    def depth(self) -> int:
+        """Frames open on the shadow stack."""
+        return len(self.stack)
+
     def _clear_stack(self) -> None:
         # In place: feed() holds this list in a local while it runs.
         self.stack.clear()

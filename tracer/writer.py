@@ -151,5 +151,5 @@ def serialise(doc: dict[str, Any]) -> bytes:
     head, placeholder, tail = text.partition(json.dumps(_SPANS_PLACEHOLDER))
     if not placeholder:
         raise ValueError("spans placeholder lost in serialisation")
-    return b"".join((head.encode("utf-8"), spans.text.encode("utf-8"), tail.encode("utf-8")))
+    return "".join((head, spans.text, tail)).encode("utf-8")
 
